@@ -1,0 +1,24 @@
+// Command hook is syncreport: an Argo CD hook Job that reads its
+// Application, judges what really happened to the rollout and reports it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hook:", err)
+		os.Exit(exitCode(err))
+	}
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/syncreport/syncreport/internal/argocd"
+	"github.com/syncreport/syncreport/internal/config"
+	"github.com/syncreport/syncreport/internal/notify"
+	"github.com/syncreport/syncreport/internal/report"
+)
+
+// runReport is what the hook Job runs: locate → read → judge → deliver.
+func runReport(ctx context.Context, stdout, stderr io.Writer) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return kindError{errUsage, err}
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+
+	dyn, err := dynamicClient()
+	if err != nil {
+		return kindError{errUnreadable, err}
+	}
+	target, err := argocd.Locate(ctx, dyn, argocd.Where{
+		AppName: cfg.AppName, AppNamespace: cfg.AppNamespace, ArgoCDNamespace: cfg.ArgoCDNamespace,
+		PodName: cfg.PodName, PodNamespace: cfg.PodNamespace,
+	}, log)
+	if err != nil {
+		return kindError{errUnreadable, err}
+	}
+	log.Info("located application", "app", target.Namespace+"/"+target.Name, "via", target.Via)
+	reader := &argocd.Reader{Client: dyn, Log: log}
+	app, err := reader.Get(ctx, target.Namespace, target.Name)
+	if err != nil {
+		return kindError{errUnreadable, err}
+	}
+
+	r := report.Build(app, report.Options{Self: target.Self, Now: time.Now(), ArgoCDURL: cfg.ArgoCDURL})
+	log.Info("verdict", "app", target.Namespace+"/"+target.Name, "verdict", string(r.Verdict),
+		"hook", r.Hook, "phase", r.Phase, "attempt", r.Attempt, "willRetry", r.WillRetry, "failures", len(r.Failures))
+	if !report.ShouldNotify(r, cfg.RetryNotify) {
+		log.Info("not posting this attempt (RETRY_NOTIFY)", "policy", cfg.RetryNotify, "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
+		return nil
+	}
+	return deliver(ctx, cfg, r, stdout, log)
+}
+
+// deliver sends the report. A notifier outage is logged loudly but only
+// fails the hook (and so the sync) when FAIL_ON_DELIVERY_ERROR is set.
+func deliver(ctx context.Context, cfg *config.Config, r report.Report, stdout io.Writer, log *slog.Logger) error {
+	n, err := newNotifier(cfg, r, stdout, log)
+	if err != nil {
+		return kindError{errUsage, err}
+	}
+	msg := slackMessage(r, cfg.SlackChannel)
+	attempts, err := notify.Deliver(ctx, n, msg, log)
+	if err == nil {
+		log.Info("report delivered", "notifier", n.Name(), "attempts", attempts)
+		return nil
+	}
+	log.Error("report not delivered", "notifier", n.Name(), "attempts", attempts, "error", err.Error(),
+		"failOnDeliveryError", cfg.FailOnDeliveryError)
+	if cfg.FailOnDeliveryError {
+		return kindError{errDelivery, err}
+	}
+	return nil
+}
+
+func newNotifier(cfg *config.Config, r report.Report, stdout io.Writer, log *slog.Logger) (notify.Notifier, error) {
+	hc := &http.Client{Transport: http.DefaultTransport}
+	switch cfg.Transport() {
+	case "slack":
+		return notify.NewBot(cfg.SlackToken, cfg.SlackAPIURL, hc)
+	case "webhook":
+		return notify.NewWebhook(cfg.SlackWebhookURL, hc)
+	}
+	if cfg.Notifier == "auto" {
+		log.Warn("no Slack credentials configured: printing the report to stdout (set SLACK_TOKEN+SLACK_CHANNEL or SLACK_WEBHOOK_URL)")
+	}
+	return notify.NewStdout(stdout, func(m notify.Message) ([]byte, error) {
+		var b bytes.Buffer
+		err := write(&b, cfg.StdoutFormat, r, m.Channel)
+		return b.Bytes(), err
+	}), nil
+}
+
+// dynamicClient uses the in-cluster config in a Job and the usual kubeconfig
+// rules (KUBECONFIG, ~/.kube/config) elsewhere.
+func dynamicClient() (dynamic.Interface, error) {
+	rc, err := rest.InClusterConfig()
+	if err != nil {
+		rc, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+			clientcmd.NewDefaultClientConfigLoadingRules(), &clientcmd.ConfigOverrides{}).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("no Kubernetes credentials: not in a cluster and no usable kubeconfig: %w", err)
+		}
+	}
+	rc.UserAgent = "syncreport/" + version
+	rc.QPS, rc.Burst = 20, 40
+	rc.WarningHandler = rest.NoWarnings{}
+	return dynamic.NewForConfig(rc)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // validated by config
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the test cluster's binaries from the Go module proxy and caches them by
+# version, so a fresh machine needs nothing but Go. Prints the bin directory.
+#   etcd 3.5 (Debian's 3.4 makes kube-apiserver turn off RequestWatchProgress)
+#   kube-apiserver (k8s.io/kubernetes with each staging module at its published v0.X.Y)
+#   helm (chart lint/template tests)
+# The Argo CD module is only downloaded: tests read its CRDs from the module cache.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${SYNCREPORT_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/syncreport/tools}
+bin=$cache/bin
+mkdir -p "$bin"
+
+modver() { (cd "$here/$1" && go list -m -f '{{.Version}}' "$2"); }
+ETCD_VERSION=$(modver etcd go.etcd.io/etcd/server/v3)
+KUBE_VERSION=$(modver kube k8s.io/kubernetes)
+HELM_VERSION=v3.21.4
+ARGOCD_VERSION=v3.6.1
+
+build() { # name version dir pkg
+  local out=$bin/$1-$2
+  if [ ! -x "$out" ]; then
+    echo "building $1 $2 (one time)..." >&2
+    (cd "$3" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out.tmp" "$4") >&2
+    mv "$out.tmp" "$out"
+  fi
+  ln -sf "$1-$2" "$bin/$1"
+}
+
+build etcd "$ETCD_VERSION" "$here/etcd" .
+build kube-apiserver "$KUBE_VERSION" "$here/kube" k8s.io/kubernetes/cmd/kube-apiserver
+if [ ! -x "$bin/helm-$HELM_VERSION" ]; then
+  echo "building helm $HELM_VERSION (one time)..." >&2
+  GOBIN=$bin.tmp CGO_ENABLED=0 go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
+  mv "$bin.tmp/helm" "$bin/helm-$HELM_VERSION" && rmdir "$bin.tmp"
+fi
+ln -sf "helm-$HELM_VERSION" "$bin/helm"
+
+crds=$(cd /tmp && go mod download -json "github.com/argoproj/argo-cd/v3@$ARGOCD_VERSION" | awk -F'"' '/"Dir"/{print $4}')/manifests/crds
+[ -f "$crds/application-crd.yaml" ] || { echo "argo-cd CRDs not found at $crds" >&2; exit 1; }
+echo "$crds" > "$cache/argocd-crds"
+echo "$bin"

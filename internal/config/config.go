@@ -1,0 +1,210 @@
+// Package config loads the hook's settings from the environment and
+// validates them before any I/O, so a typo fails the Job in milliseconds
+// with a message naming the variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Config is every setting of the hook. The `desc` tags feed `hook --help`.
+type Config struct {
+	AppName         string `envconfig:"ARGOCD_APP_NAME" desc:"Application to report on; when empty it is found from the hook's own Pod → Job → tracking annotation"`
+	AppNamespace    string `envconfig:"ARGOCD_APP_NAMESPACE" desc:"namespace of the Application (default: ARGOCD_NAMESPACE)"`
+	ArgoCDNamespace string `envconfig:"ARGOCD_NAMESPACE" default:"argocd" desc:"namespace where Argo CD keeps Applications"`
+	ArgoCDURL       string `envconfig:"ARGOCD_URL" desc:"Argo CD UI base URL, for a link in the report (https://argocd.example.com)"`
+	PodName         string `envconfig:"POD_NAME" desc:"the hook's own Pod (downward API), used to find the app"`
+	PodNamespace    string `envconfig:"POD_NAMESPACE" desc:"the hook's own namespace (downward API)"`
+
+	Notifier            string `envconfig:"NOTIFIER" default:"auto" desc:"auto | slack | webhook | stdout; auto picks slack with a token, webhook with a URL, else stdout (with a warning)"`
+	SlackToken          string `envconfig:"SLACK_TOKEN" desc:"Slack bot token (xoxb-…) for chat.postMessage"`
+	SlackTokenFile      string `envconfig:"SLACK_TOKEN_FILE" desc:"file holding the bot token (a mounted Secret)"`
+	SlackChannel        string `envconfig:"SLACK_CHANNEL" desc:"channel for the bot transport (#deploys or C0123…)"`
+	SlackWebhookURL     string `envconfig:"SLACK_WEBHOOK_URL" desc:"Slack incoming webhook URL"`
+	SlackWebhookURLFile string `envconfig:"SLACK_WEBHOOK_URL_FILE" desc:"file holding the webhook URL (a mounted Secret)"`
+	SlackAPIURL         string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL (proxies, tests)"`
+	StdoutFormat        string `envconfig:"STDOUT_FORMAT" default:"text" desc:"text | json | slack: what the stdout notifier prints"`
+
+	RetryNotify         string        `envconfig:"RETRY_NOTIFY" default:"first" desc:"first | final | all: which failed attempts of a retrying sync are posted (first = the first and the final one)"`
+	Timeout             time.Duration `envconfig:"HOOK_TIMEOUT" default:"2m" desc:"deadline for the whole run: reading, diagnosis and delivery retries"`
+	FailOnDeliveryError bool          `envconfig:"FAIL_ON_DELIVERY_ERROR" default:"false" desc:"exit 4 when Slack cannot be reached; by default a notifier outage never fails the sync"`
+	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug | info | warn | error"`
+}
+
+// Load reads the process environment (envconfig has no other source; tests
+// use t.Setenv), resolves *_FILE secrets and validates.
+func Load() (*Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		return nil, cleanEnvconfigError(err)
+	}
+	if err := c.readFiles(); err != nil {
+		return nil, err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Validate checks every field and names the variable at fault.
+func (c *Config) Validate() error {
+	switch c.Notifier {
+	case "auto", "slack", "webhook", "stdout":
+	default:
+		return fmt.Errorf("NOTIFIER=%q: want auto, slack, webhook or stdout", c.Notifier)
+	}
+	switch c.StdoutFormat {
+	case "text", "json", "slack":
+	default:
+		return fmt.Errorf("STDOUT_FORMAT=%q: want text, json or slack", c.StdoutFormat)
+	}
+	switch c.RetryNotify {
+	case "first", "final", "all":
+	default:
+		return fmt.Errorf("RETRY_NOTIFY=%q: want first, final or all", c.RetryNotify)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.Timeout <= 0 {
+		return fmt.Errorf("HOOK_TIMEOUT=%s: must be positive", c.Timeout)
+	}
+	if c.SlackToken != "" && c.SlackWebhookURL != "" {
+		return errors.New("SLACK_TOKEN and SLACK_WEBHOOK_URL are both set: pick one transport")
+	}
+	if c.SlackToken != "" && strings.ContainsAny(c.SlackToken, " \t\r\n") {
+		return errors.New("SLACK_TOKEN: contains whitespace")
+	}
+	if c.SlackWebhookURL != "" {
+		// The URL is a secret: never echo it back.
+		if u, err := url.Parse(c.SlackWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return errors.New("SLACK_WEBHOOK_URL: not an http(s) URL (value not shown: it is a secret)")
+		}
+	}
+	if err := checkURL("SLACK_API_URL", c.SlackAPIURL); err != nil {
+		return err
+	}
+	if c.ArgoCDURL != "" {
+		if err := checkURL("ARGOCD_URL", c.ArgoCDURL); err != nil {
+			return err
+		}
+	}
+	switch c.Notifier {
+	case "slack":
+		if c.SlackToken == "" {
+			return errors.New("NOTIFIER=slack needs SLACK_TOKEN or SLACK_TOKEN_FILE")
+		}
+	case "webhook":
+		if c.SlackWebhookURL == "" {
+			return errors.New("NOTIFIER=webhook needs SLACK_WEBHOOK_URL or SLACK_WEBHOOK_URL_FILE")
+		}
+	}
+	if c.SlackToken != "" && c.SlackChannel == "" {
+		return errors.New("SLACK_CHANNEL: required with SLACK_TOKEN (a bot posts to a channel)")
+	}
+	if c.PodName != "" && c.PodNamespace == "" {
+		return errors.New("POD_NAMESPACE: required with POD_NAME (set both from the downward API)")
+	}
+	return nil
+}
+
+// Transport returns the notifier that Notifier=auto resolves to.
+func (c *Config) Transport() string {
+	if c.Notifier != "auto" {
+		return c.Notifier
+	}
+	switch {
+	case c.SlackToken != "":
+		return "slack"
+	case c.SlackWebhookURL != "":
+		return "webhook"
+	}
+	return "stdout"
+}
+
+// Usage prints the environment variable table for `hook --help`.
+func Usage(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if err := envconfig.Usagef("", &Config{}, tw, usageFormat); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+const usageFormat = `VARIABLE	DEFAULT	DESCRIPTION
+{{range .}}{{usage_key .}}	{{usage_default .}}	{{usage_description .}}
+{{end}}`
+
+func (c *Config) readFiles() error {
+	for _, f := range []struct {
+		name, fileVar string
+		path          string
+		dst           *string
+	}{
+		{"SLACK_TOKEN", "SLACK_TOKEN_FILE", c.SlackTokenFile, &c.SlackToken},
+		{"SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL_FILE", c.SlackWebhookURLFile, &c.SlackWebhookURL},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if *f.dst != "" {
+			return fmt.Errorf("%s and %s are both set: pick one", f.name, f.fileVar)
+		}
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.fileVar, unwrapPathError(err))
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return fmt.Errorf("%s: %s is empty", f.fileVar, f.path)
+		}
+		*f.dst = v
+	}
+	return nil
+}
+
+func checkURL(name, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%s=%q: not an http(s) URL", name, v)
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s %s: %w", pe.Op, pe.Path, pe.Err)
+	}
+	return err
+}
+
+// cleanEnvconfigError turns envconfig's "envconfig.Process: assigning
+// HOOK_TIMEOUT to Timeout: converting 'x' to type time.Duration. details: …"
+// into "HOOK_TIMEOUT: cannot parse "x" as a duration".
+func cleanEnvconfigError(err error) error {
+	var pe *envconfig.ParseError
+	if errors.As(err, &pe) {
+		kind := pe.TypeName
+		switch kind {
+		case "time.Duration":
+			kind = "a duration (e.g. 90s, 2m)"
+		case "bool":
+			kind = "a boolean (true or false)"
+		}
+		return fmt.Errorf("%s: cannot parse %q as %s", pe.KeyName, pe.Value, kind)
+	}
+	return err
+}

@@ -1,0 +1,336 @@
+package report
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/syncreport/syncreport/internal/argocd"
+)
+
+// Hook types as Argo CD writes them in syncResult.resources[].hookType.
+const (
+	HookPostSync = "PostSync"
+	HookSyncFail = "SyncFail"
+)
+
+// Options carries what Build needs beyond the Application.
+type Options struct {
+	// Self is the hook's own Job when known: its syncResult entry tells
+	// which hook this run is, and it is never reported as a failure.
+	Self *argocd.Ref
+	// Now is the time the report is made (durations of running operations).
+	Now time.Time
+	// ArgoCDURL is the UI base for the link; empty means no link.
+	ArgoCDURL string
+}
+
+// Build judges an Application and returns its report.
+//
+// The verdict cannot come from operationState.phase alone: while PostSync
+// and SyncFail hooks run the phase is still "Running", so which hook is
+// running (and what failed before it) is read from syncResult.resources.
+func Build(app *argocd.Application, o Options) Report {
+	r := Report{
+		App: AppRef{
+			Name:      app.Metadata.Name,
+			Namespace: app.Metadata.Namespace,
+			Project:   app.Spec.Project,
+		},
+		Destination: Destination(app.Spec.Destination),
+		Health:      app.Status.Health.Status,
+		Sync:        app.Status.Sync.Status,
+		Images:      app.Status.Summary.Images,
+		Failures:    []Failure{},
+		Revisions:   revisions(app),
+		URL:         appURL(o.ArgoCDURL, app),
+	}
+	if r.Revisions == nil {
+		r.Revisions = []string{}
+	}
+	for _, s := range app.Spec.Sources {
+		r.Sources = append(r.Sources, s.RepoURL)
+	}
+	r.Failures = failures(app, o.Self)
+
+	op := app.Status.OperationState
+	if op == nil {
+		r.Verdict = fromHealth(r.Health, false)
+		r.Message = "no sync operation recorded"
+		r.Summary = summary(&r)
+		return r
+	}
+	r.Phase = op.Phase
+	r.Message = op.Message
+	r.InitiatedBy = op.Operation.InitiatedBy.Username
+	r.Automated = op.Operation.InitiatedBy.Automated
+	for _, i := range op.Operation.Info {
+		r.Info = append(r.Info, Info(i))
+	}
+	started := op.StartedAt
+	if !started.IsZero() {
+		r.StartedAt = &started
+		end := o.Now
+		if op.FinishedAt != nil {
+			r.FinishedAt = op.FinishedAt
+			end = *op.FinishedAt
+		}
+		if !end.IsZero() && end.After(started) {
+			r.DurationSeconds = end.Sub(started).Round(time.Second).Seconds()
+		}
+	}
+	r.Hook = hookType(op.SyncResult, o.Self)
+	r.Verdict = verdict(op, r.Hook, r.Health, r.Failures)
+
+	limit := retryLimit(app)
+	r.Attempt = op.RetryCount + 1
+	if limit >= 0 {
+		r.MaxAttempts = limit + 1
+	}
+	r.WillRetry = r.Verdict == Failed && op.Phase != "Terminating" &&
+		!strings.Contains(strings.ToLower(op.Message), "terminated") &&
+		(limit < 0 || op.RetryCount < limit)
+	r.Summary = summary(&r)
+	return r
+}
+
+// ShouldNotify applies RETRY_NOTIFY to a failed attempt of a retrying sync:
+// SyncFail hooks run on every attempt, and six identical messages in seven
+// minutes teach people to mute the channel.
+func ShouldNotify(r Report, policy string) bool {
+	if r.Verdict != Failed {
+		return true
+	}
+	switch policy {
+	case "all":
+		return true
+	case "final":
+		return !r.WillRetry
+	default: // first
+		return r.Attempt == 1 || !r.WillRetry
+	}
+}
+
+func verdict(op *argocd.OperationState, hook, health string, fs []Failure) Verdict {
+	switch op.Phase {
+	case "Failed", "Error", "Terminating":
+		return Failed
+	case "Running":
+		if hook == HookSyncFail || hasSyncFailHook(op.SyncResult) || hasSyncFailure(fs) {
+			return Failed
+		}
+		if hook == HookPostSync {
+			// Argo CD starts PostSync hooks only once every synced
+			// resource is Healthy.
+			return Succeeded
+		}
+		return Progressing
+	case "Succeeded":
+		return fromHealth(health, true)
+	}
+	return Unknown
+}
+
+// fromHealth judges a finished (or absent) operation by the app's health.
+// A Succeeded sync that never waited for health (no PostSync hook) can still
+// be Progressing or Degraded: sync success is not health.
+func fromHealth(health string, synced bool) Verdict {
+	switch health {
+	case "Degraded", "Missing":
+		return Degraded
+	case "Progressing":
+		return Progressing
+	case "Healthy", "Suspended":
+		return Succeeded
+	}
+	if synced {
+		return Succeeded
+	}
+	return Unknown
+}
+
+// hookType says which hook this run is: its own entry when known, else the
+// running hook entries (SyncFail wins: it only exists when the sync failed).
+func hookType(sr *argocd.SyncResult, self *argocd.Ref) string {
+	if sr == nil {
+		return ""
+	}
+	if self != nil {
+		for _, e := range sr.Resources {
+			if e.HookType != "" && isSelf(e.Ref(), self) {
+				return e.HookType
+			}
+		}
+	}
+	found := ""
+	for _, e := range sr.Resources {
+		if e.HookPhase != "Running" {
+			continue
+		}
+		switch e.HookType {
+		case HookSyncFail:
+			return HookSyncFail
+		case HookPostSync:
+			found = HookPostSync
+		}
+	}
+	return found
+}
+
+func hasSyncFailHook(sr *argocd.SyncResult) bool {
+	if sr == nil {
+		return false
+	}
+	for _, e := range sr.Resources {
+		if e.HookType == HookSyncFail {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSyncFailure reports a failure that comes from the sync itself (a hook
+// or an apply), as opposed to a persisted Degraded health or a condition.
+func hasSyncFailure(fs []Failure) bool {
+	for _, f := range fs {
+		if f.Health == "" && f.Kind != "Application" {
+			return true
+		}
+	}
+	return false
+}
+
+// failures lists, in this order, failed sync entries (hookPhase Failed or
+// Error, or status SyncFailed), resources whose persisted health is
+// Degraded, and error conditions. Each keeps Argo CD's message.
+func failures(app *argocd.Application, self *argocd.Ref) []Failure {
+	fs := []Failure{}
+	seen := map[argocd.Ref]bool{}
+	if op := app.Status.OperationState; op != nil && op.SyncResult != nil {
+		for _, e := range op.SyncResult.Resources {
+			if self != nil && isSelf(e.Ref(), self) {
+				continue
+			}
+			if e.HookPhase != "Failed" && e.HookPhase != "Error" && e.Status != "SyncFailed" {
+				continue
+			}
+			seen[e.Ref()] = true
+			fs = append(fs, Failure{
+				Group: e.Group, Kind: e.Kind, Namespace: e.Namespace, Name: e.Name,
+				HookType: e.HookType, Message: e.Message,
+			})
+		}
+	}
+	for _, s := range app.Status.Resources {
+		if s.Health == nil || s.Health.Status != "Degraded" || seen[s.Ref()] {
+			continue
+		}
+		seen[s.Ref()] = true
+		fs = append(fs, Failure{
+			Group: s.Group, Kind: s.Kind, Namespace: s.Namespace, Name: s.Name,
+			Health: s.Health.Status, Message: s.Health.Message,
+		})
+	}
+	for _, c := range app.Status.Conditions {
+		if !strings.HasSuffix(c.Type, "Error") {
+			continue
+		}
+		fs = append(fs, Failure{
+			Group: "argoproj.io", Kind: "Application", Namespace: app.Metadata.Namespace,
+			Name: app.Metadata.Name, Message: c.Type + ": " + c.Message,
+		})
+	}
+	return fs
+}
+
+func isSelf(r argocd.Ref, self *argocd.Ref) bool {
+	return r.Kind == self.Kind && r.Name == self.Name &&
+		(r.Namespace == self.Namespace || r.Namespace == "")
+}
+
+// retryLimit is the effective retry limit of the operation: the retry block
+// copied into the operation wins over the app's sync policy. Argo CD stores
+// `limit: 0` as `retry: {}`; a negative limit retries forever.
+func retryLimit(app *argocd.Application) int64 {
+	var rs *argocd.RetryStrategy
+	if op := app.Status.OperationState; op != nil && op.Operation.Retry != nil {
+		rs = op.Operation.Retry
+	} else if p := app.Spec.SyncPolicy; p != nil {
+		rs = p.Retry
+	}
+	if rs == nil || rs.Limit == nil {
+		return 0
+	}
+	return *rs.Limit
+}
+
+func revisions(app *argocd.Application) []string {
+	if op := app.Status.OperationState; op != nil {
+		if sr := op.SyncResult; sr != nil {
+			if len(sr.Revisions) > 0 {
+				return sr.Revisions
+			}
+			if sr.Revision != "" {
+				return []string{sr.Revision}
+			}
+		}
+		if s := op.Operation.Sync; s != nil {
+			if len(s.Revisions) > 0 {
+				return s.Revisions
+			}
+			if s.Revision != "" {
+				return []string{s.Revision}
+			}
+		}
+	}
+	if len(app.Status.Sync.Revisions) > 0 {
+		return app.Status.Sync.Revisions
+	}
+	if app.Status.Sync.Revision != "" {
+		return []string{app.Status.Sync.Revision}
+	}
+	return nil
+}
+
+func appURL(base string, app *argocd.Application) string {
+	if base == "" {
+		return ""
+	}
+	return strings.TrimRight(base, "/") + "/applications/" +
+		url.PathEscape(app.Metadata.Namespace) + "/" + url.PathEscape(app.Metadata.Name) +
+		"?operation=true"
+}
+
+func summary(r *Report) string {
+	name := r.App.Name
+	switch r.Verdict {
+	case Succeeded:
+		return name + " synced and healthy"
+	case Failed:
+		s := name + " sync failed"
+		if r.MaxAttempts != 1 {
+			s += " (" + AttemptText(*r) + ")"
+		}
+		return s
+	case Degraded:
+		return name + " synced but is Degraded"
+	case Progressing:
+		return name + " rollout still in progress"
+	}
+	return name + ": outcome unknown"
+}
+
+// AttemptText says "attempt 2 of 6, Argo CD will retry" for retrying syncs.
+func AttemptText(r Report) string {
+	s := fmt.Sprintf("attempt %d", r.Attempt)
+	if r.MaxAttempts > 0 {
+		s += fmt.Sprintf(" of %d", r.MaxAttempts)
+	}
+	if r.WillRetry {
+		s += ", Argo CD will retry"
+	} else if r.Verdict == Failed && r.MaxAttempts > 1 {
+		s += ", no retries left"
+	}
+	return s
+}

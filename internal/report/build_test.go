@@ -1,0 +1,173 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/syncreport/syncreport/internal/argocd"
+)
+
+var testNow = time.Date(2026, 11, 20, 10, 1, 30, 0, time.UTC)
+
+func loadApp(t testing.TB, name string) *argocd.Application {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "apps", name+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := argocd.Decode(b)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return app
+}
+
+func TestBuildVerdict(t *testing.T) {
+	tests := []struct {
+		app         string
+		self        *argocd.Ref
+		verdict     Verdict
+		hook        string
+		attempt     int64
+		maxAttempts int64
+		willRetry   bool
+		failures    []string // FailureTitle of each, in order
+	}{
+		{app: "postsync-healthy", verdict: Succeeded, hook: HookPostSync, attempt: 1, maxAttempts: 1},
+		{app: "syncfail-degraded", verdict: Failed, hook: HookSyncFail, attempt: 1, maxAttempts: 1,
+			failures: []string{"Deployment web/web"}},
+		{app: "presync-failed", verdict: Failed, hook: HookSyncFail, attempt: 1, maxAttempts: 1,
+			failures: []string{"Job api/db-migrate (PreSync hook)"}},
+		{app: "first-attempt", verdict: Failed, hook: HookSyncFail, attempt: 1, maxAttempts: 6, willRetry: true,
+			failures: []string{"ConfigMap web/web-config"}},
+		{app: "retrying", verdict: Failed, hook: HookSyncFail, attempt: 3, maxAttempts: 6, willRetry: true,
+			failures: []string{"ConfigMap web/web-config"}},
+		// On the last attempt the operation is already Failed while the SyncFail hook runs.
+		{app: "final-attempt", verdict: Failed, hook: HookSyncFail, attempt: 6, maxAttempts: 6,
+			failures: []string{"ConfigMap web/web-config"}},
+		// Sync succeeded without waiting for health: sync success is not health.
+		{app: "succeeded-degraded", verdict: Degraded, attempt: 1, maxAttempts: 1,
+			failures: []string{"Deployment shop/frontend"}},
+		{app: "progressing", verdict: Progressing, attempt: 1, maxAttempts: 1},
+		// A terminated operation is not retried even with retries left.
+		{app: "terminated", verdict: Failed, attempt: 1, maxAttempts: 4,
+			failures: []string{"Application argocd/web"}},
+		// The own Job's entry decides the hook type even when it is not Running.
+		{app: "postsync-healthy", self: &argocd.Ref{Group: "batch", Kind: "Job", Namespace: "web", Name: "syncreport-postsync"},
+			verdict: Succeeded, hook: HookPostSync, attempt: 1, maxAttempts: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.app, func(t *testing.T) {
+			r := Build(loadApp(t, tt.app), Options{Self: tt.self, Now: testNow})
+			if r.Verdict != tt.verdict || r.Hook != tt.hook {
+				t.Errorf("verdict, hook = %s, %q; want %s, %q", r.Verdict, r.Hook, tt.verdict, tt.hook)
+			}
+			if r.Attempt != tt.attempt || r.MaxAttempts != tt.maxAttempts || r.WillRetry != tt.willRetry {
+				t.Errorf("attempt %d of %d willRetry=%v; want %d of %d willRetry=%v",
+					r.Attempt, r.MaxAttempts, r.WillRetry, tt.attempt, tt.maxAttempts, tt.willRetry)
+			}
+			var got []string
+			for _, f := range r.Failures {
+				got = append(got, FailureTitle(f))
+				if f.Message == "" {
+					t.Errorf("failure %s lost its message", FailureTitle(f))
+				}
+			}
+			if len(got) != len(tt.failures) {
+				t.Fatalf("failures = %q; want %q", got, tt.failures)
+			}
+			for i := range got {
+				if got[i] != tt.failures[i] {
+					t.Errorf("failure %d = %q; want %q", i, got[i], tt.failures[i])
+				}
+			}
+		})
+	}
+}
+
+// TestOwnHookEntryIsNotAFailure: a SyncFail hook that itself failed on an
+// earlier run must not be reported by the same hook as a cause.
+func TestOwnHookEntryIsNotAFailure(t *testing.T) {
+	app := loadApp(t, "syncfail-degraded")
+	rs := app.Status.OperationState.SyncResult.Resources
+	rs[len(rs)-1].HookPhase = "Failed"
+	self := &argocd.Ref{Group: "batch", Kind: "Job", Namespace: "web", Name: "syncreport-syncfail"}
+	r := Build(app, Options{Self: self, Now: testNow})
+	if len(r.Failures) != 1 || r.Failures[0].Name != "web" {
+		t.Fatalf("failures = %+v; want only the Deployment", r.Failures)
+	}
+	if r.Hook != HookSyncFail || r.Verdict != Failed {
+		t.Fatalf("hook %q verdict %s; want SyncFail failed", r.Hook, r.Verdict)
+	}
+}
+
+func TestRetryLimit(t *testing.T) {
+	five, zero, inf := int64(5), int64(0), int64(-1)
+	tests := []struct {
+		name     string
+		opRetry  *argocd.RetryStrategy
+		appRetry *argocd.RetryStrategy
+		count    int64
+		max      int64
+		retry    bool
+	}{
+		{"no retry anywhere", nil, nil, 0, 1, false},
+		{"limit 0 stored as {}", &argocd.RetryStrategy{}, &argocd.RetryStrategy{Limit: &five}, 0, 1, false},
+		{"explicit zero", &argocd.RetryStrategy{Limit: &zero}, nil, 0, 1, false},
+		{"auto-sync default 5, first", &argocd.RetryStrategy{Limit: &five}, nil, 0, 6, true},
+		{"auto-sync default 5, fifth retry", &argocd.RetryStrategy{Limit: &five}, nil, 5, 6, false},
+		{"app policy when operation has none", nil, &argocd.RetryStrategy{Limit: &five}, 4, 6, true},
+		{"unlimited", &argocd.RetryStrategy{Limit: &inf}, nil, 40, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := loadApp(t, "syncfail-degraded")
+			app.Status.OperationState.Operation.Retry = tt.opRetry
+			app.Spec.SyncPolicy = &argocd.SyncPolicy{Retry: tt.appRetry}
+			app.Status.OperationState.RetryCount = tt.count
+			r := Build(app, Options{Now: testNow})
+			if r.MaxAttempts != tt.max || r.WillRetry != tt.retry || r.Attempt != tt.count+1 {
+				t.Errorf("attempt %d of %d willRetry=%v; want %d of %d willRetry=%v",
+					r.Attempt, r.MaxAttempts, r.WillRetry, tt.count+1, tt.max, tt.retry)
+			}
+		})
+	}
+}
+
+func TestShouldNotify(t *testing.T) {
+	tests := []struct {
+		name      string
+		verdict   Verdict
+		attempt   int64
+		willRetry bool
+		want      map[string]bool // policy → post?
+	}{
+		{"success always posts", Succeeded, 3, false, map[string]bool{"first": true, "final": true, "all": true}},
+		{"first failed attempt", Failed, 1, true, map[string]bool{"first": true, "final": false, "all": true}},
+		{"middle attempt", Failed, 3, true, map[string]bool{"first": false, "final": false, "all": true}},
+		{"final attempt", Failed, 6, false, map[string]bool{"first": true, "final": true, "all": true}},
+		{"no retries configured", Failed, 1, false, map[string]bool{"first": true, "final": true, "all": true}},
+	}
+	for _, tt := range tests {
+		for policy, want := range tt.want {
+			t.Run(tt.name+"/"+policy, func(t *testing.T) {
+				r := Report{Verdict: tt.verdict, Attempt: tt.attempt, WillRetry: tt.willRetry}
+				if got := ShouldNotify(r, policy); got != want {
+					t.Errorf("ShouldNotify = %v; want %v", got, want)
+				}
+			})
+		}
+	}
+}
+
+func TestNoOperation(t *testing.T) {
+	for health, want := range map[string]Verdict{"Healthy": Succeeded, "Degraded": Degraded, "Progressing": Progressing, "": Unknown} {
+		app := &argocd.Application{Metadata: argocd.Metadata{Name: "x", Namespace: "argocd"}}
+		app.Status.Health.Status = health
+		if got := Build(app, Options{Now: testNow}).Verdict; got != want {
+			t.Errorf("health %q: verdict %s; want %s", health, got, want)
+		}
+	}
+}

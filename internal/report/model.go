@@ -1,0 +1,85 @@
+// Package report turns an Application (plus, optionally, a diagnosis of its
+// live objects) into a Report, and renders a Report as text, JSON or a Slack
+// message. Everything here is a pure function: no I/O, so it is table- and
+// fuzz-tested without a cluster.
+package report
+
+import "time"
+
+// Verdict is what really happened to the rollout.
+type Verdict string
+
+// The verdicts, from the point of view of the person who deployed.
+const (
+	Succeeded   Verdict = "succeeded"
+	Failed      Verdict = "failed"
+	Degraded    Verdict = "degraded"
+	Progressing Verdict = "progressing"
+	Unknown     Verdict = "unknown"
+)
+
+// Report is the model every renderer draws from. Its JSON form (`hook render
+// --format json`) is a stable contract: fields are only ever added.
+type Report struct {
+	Verdict     Verdict     `json:"verdict"`
+	Summary     string      `json:"summary"`
+	App         AppRef      `json:"app"`
+	Hook        string      `json:"hook,omitempty"`
+	Phase       string      `json:"phase,omitempty"`
+	Message     string      `json:"message,omitempty"`
+	Health      string      `json:"health,omitempty"`
+	Sync        string      `json:"sync,omitempty"`
+	Destination Destination `json:"destination"`
+	Revisions   []string    `json:"revisions"`
+	Sources     []string    `json:"sources,omitempty"`
+	InitiatedBy string      `json:"initiatedBy,omitempty"`
+	Automated   bool        `json:"automated"`
+	Info        []Info      `json:"info,omitempty"`
+	StartedAt   *time.Time  `json:"startedAt,omitempty"`
+	FinishedAt  *time.Time  `json:"finishedAt,omitempty"`
+	// DurationSeconds runs from startedAt to finishedAt, or to the time the
+	// report was made while the operation is still running (hooks).
+	DurationSeconds float64 `json:"durationSeconds,omitempty"`
+	Attempt         int64   `json:"attempt"`
+	// MaxAttempts is 0 when Argo CD retries without limit.
+	MaxAttempts int64     `json:"maxAttempts"`
+	WillRetry   bool      `json:"willRetry"`
+	Images      []string  `json:"images,omitempty"`
+	Failures    []Failure `json:"failures"`
+	// Partial is set when the live diagnosis could not look at everything.
+	Partial bool   `json:"partial,omitempty"`
+	URL     string `json:"url,omitempty"`
+}
+
+// AppRef names the Application.
+type AppRef struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	Project   string `json:"project"`
+}
+
+// Destination is the cluster and namespace the app deploys to.
+type Destination struct {
+	Server    string `json:"server,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Info is an `argocd app sync --info` entry.
+type Info struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Failure is one resource, hook or condition that went wrong, with Argo CD's
+// message and, when the live objects were read, the cause found there.
+type Failure struct {
+	Group     string `json:"group"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	HookType  string `json:"hookType,omitempty"`
+	Health    string `json:"health,omitempty"`
+	Message   string `json:"message"`
+	Cause     string `json:"cause,omitempty"`
+}

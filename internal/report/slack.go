@@ -1,0 +1,162 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+)
+
+// Slack's Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
+// Messages over them are rejected whole with invalid_blocks, so every piece
+// of outside text is cut to fit before it is sent.
+const (
+	maxBlocks      = 50
+	maxSectionText = 3000
+	maxHeaderText  = 150
+	maxFields      = 10
+	maxFieldText   = 2000
+	maxContextElts = 10
+	// maxFallbackText keeps the notification text well under chat.postMessage's
+	// 40 000-character msg_too_long limit.
+	maxFallbackText = 3000
+	// maxFailureLine keeps one failure from taking a whole section.
+	maxFailureLine = 600
+)
+
+// Slack renders the report as Block Kit blocks plus the plain-text fallback
+// that notifications and screen readers show.
+func Slack(r Report) (text string, blocks []slack.Block) {
+	m := marks[r.Verdict]
+	head := truncate(m.emoji+" "+r.Summary, maxHeaderText)
+	blocks = append(blocks, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, head, true, false)))
+
+	var fields []*slack.TextBlockObject
+	field := func(k, v string) {
+		if v != "" && len(fields) < maxFields {
+			fields = append(fields, mrkdwn(truncate("*"+k+"*\n"+v, maxFieldText)))
+		}
+	}
+	app := escape(r.App.Namespace + "/" + r.App.Name)
+	if r.URL != "" {
+		app = "<" + r.URL + "|" + app + ">"
+	}
+	field("Application", app)
+	field("Project", escape(r.App.Project))
+	field("Destination", escape(destLine(r.Destination)))
+	field("Revision", escape(strings.Join(ShortRevisions(r.Revisions), ", ")))
+	field("Initiated by", escape(Initiator(r)))
+	if r.MaxAttempts != 1 && r.Phase != "" {
+		field("Attempt", escape(strings.TrimPrefix(AttemptText(r), "attempt ")))
+	}
+	if r.DurationSeconds > 0 {
+		field("Duration", Duration(r.DurationSeconds))
+	}
+	field("Health", escape(joinNonEmpty(" / ", r.Health, r.Sync)))
+	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
+
+	if showMessage(r) {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("> "+escape(oneLine(r.Message)), maxSectionText)), nil, nil))
+	}
+
+	// Reserve room for the trailing context blocks and the "more" note.
+	tail := contextBlocks(r)
+	blocks = append(blocks, failureBlocks(r.Failures, maxBlocks-len(blocks)-len(tail))...)
+	blocks = append(blocks, tail...)
+	return fallback(r), blocks
+}
+
+// failureBlocks packs one line per failure into sections of at most
+// maxSectionText characters, using at most budget blocks; what does not fit
+// is counted in a final "…and N more" line.
+func failureBlocks(fs []Failure, budget int) []slack.Block {
+	if len(fs) == 0 || budget < 2 {
+		return nil
+	}
+	var blocks []slack.Block
+	var cur strings.Builder
+	cur.WriteString(fmt.Sprintf("*Failing resources (%d)*\n", len(fs)))
+	flush := func() {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(cur.String()), nil, nil))
+		cur.Reset()
+	}
+	for i, f := range fs {
+		line := failureLine(f)
+		if cur.Len() > 0 && runes(cur.String())+runes(line) > maxSectionText-40 {
+			if len(blocks)+2 > budget { // keep one block for the "more" note
+				cur.WriteString(fmt.Sprintf("…and %d more", len(fs)-i))
+				flush()
+				return blocks
+			}
+			flush()
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return blocks
+}
+
+func failureLine(f Failure) string {
+	// Cut before folding and escaping: messages can be 50 000 characters.
+	s := "• `" + escape(truncate(FailureTitle(f), maxFailureLine)) + "`"
+	if f.Message != "" {
+		s += " " + escape(oneLine(truncate(f.Message, maxFailureLine)))
+	}
+	if f.Cause != "" {
+		s += "\n      ↳ " + escape(oneLine(truncate(f.Cause, maxFailureLine)))
+	}
+	return truncate(s, maxFailureLine) + "\n"
+}
+
+func contextBlocks(r Report) []slack.Block {
+	var elts []slack.MixedElement
+	for _, i := range r.Info {
+		if len(elts) == maxContextElts-1 {
+			break
+		}
+		v := escape(i.Value)
+		if strings.HasPrefix(i.Value, "https://") || strings.HasPrefix(i.Value, "http://") {
+			v = "<" + i.Value + "|" + escape(i.Name) + ">"
+			elts = append(elts, mrkdwn(truncate(v, maxFieldText)))
+			continue
+		}
+		elts = append(elts, mrkdwn(truncate(escape(i.Name)+"="+v, maxFieldText)))
+	}
+	if len(r.Images) > 0 {
+		elts = append(elts, mrkdwn(truncate("images: "+escape(strings.Join(r.Images, ", ")), maxFieldText)))
+	}
+	var out []slack.Block
+	if len(elts) > 0 {
+		out = append(out, slack.NewContextBlock("", elts...))
+	}
+	if r.Partial {
+		out = append(out, slack.NewContextBlock("", mrkdwn("_diagnosis partial: not every live object could be read_")))
+	}
+	return out
+}
+
+// fallback is the notification text: the summary and the first causes.
+func fallback(r Report) string {
+	var b strings.Builder
+	b.WriteString(r.Summary)
+	for i, f := range r.Failures {
+		if i == 3 {
+			fmt.Fprintf(&b, "\n…and %d more", len(r.Failures)-i)
+			break
+		}
+		b.WriteString("\n" + FailureTitle(f) + ": " + oneLine(truncate(f.Message, maxFailureLine)))
+	}
+	return truncate(b.String(), maxFallbackText)
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+// escape applies Slack's three mrkdwn escapes so user text cannot forge
+// links or mentions.
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func runes(s string) int { return len([]rune(s)) }
