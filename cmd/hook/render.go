@@ -10,6 +10,7 @@ import (
 
 	"github.com/syncreport/syncreport/internal/argocd"
 	"github.com/syncreport/syncreport/internal/notify"
+	"github.com/syncreport/syncreport/internal/recipients"
 	"github.com/syncreport/syncreport/internal/report"
 )
 
@@ -53,6 +54,9 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 		return usageErr("render: --app-file %s: %w", *file, err)
 	}
 	r := report.Build(app, report.Options{Now: time.Now(), ArgoCDURL: *argoURL})
+	// Emails stay unresolved here: resolving needs the Slack API.
+	r.Recipients = recipients.Collect(app, string(r.Verdict), recipients.Settings{
+		Channel: *channel, ChannelFailed: os.Getenv("SLACK_CHANNEL_FAILED")})
 	return write(stdout, *format, r, *channel)
 }
 

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -16,6 +18,7 @@ import (
 	"github.com/syncreport/syncreport/internal/argocd"
 	"github.com/syncreport/syncreport/internal/config"
 	"github.com/syncreport/syncreport/internal/notify"
+	"github.com/syncreport/syncreport/internal/recipients"
 	"github.com/syncreport/syncreport/internal/report"
 )
 
@@ -48,37 +51,85 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 
 	r := report.Build(app, report.Options{Self: target.Self, Now: time.Now(), ArgoCDURL: cfg.ArgoCDURL})
+	r.Recipients = recipients.Collect(app, string(r.Verdict), recipients.Settings{
+		Channel: cfg.SlackChannel, ChannelFailed: cfg.SlackChannelFailed})
 	log.Info("verdict", "app", target.Namespace+"/"+target.Name, "verdict", string(r.Verdict),
 		"hook", r.Hook, "phase", r.Phase, "attempt", r.Attempt, "willRetry", r.WillRetry, "failures", len(r.Failures))
+	if !slices.Contains(cfg.NotifyVerdicts(), string(r.Verdict)) {
+		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "notifyOn", cfg.NotifyOn)
+		return nil
+	}
 	if !report.ShouldNotify(r, cfg.RetryNotify) {
 		log.Info("not posting this attempt (RETRY_NOTIFY)", "policy", cfg.RetryNotify, "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
 		return nil
 	}
-	return deliver(ctx, cfg, r, stdout, log)
-}
-
-// deliver sends the report. A notifier outage is logged loudly but only
-// fails the hook (and so the sync) when FAIL_ON_DELIVERY_ERROR is set.
-func deliver(ctx context.Context, cfg *config.Config, r report.Report, stdout io.Writer, log *slog.Logger) error {
-	n, err := newNotifier(cfg, r, stdout, log)
-	if err != nil {
-		return kindError{errUsage, err}
-	}
-	msg := slackMessage(r, cfg.SlackChannel)
-	attempts, err := notify.Deliver(ctx, n, msg, log)
-	if err == nil {
-		log.Info("report delivered", "notifier", n.Name(), "attempts", attempts)
-		return nil
-	}
-	log.Error("report not delivered", "notifier", n.Name(), "attempts", attempts, "error", err.Error(),
-		"failOnDeliveryError", cfg.FailOnDeliveryError)
-	if cfg.FailOnDeliveryError {
+	err = deliver(ctx, cfg, &r, stdout, log)
+	if err != nil && cfg.FailOnDeliveryError {
 		return kindError{errDelivery, err}
 	}
 	return nil
 }
 
-func newNotifier(cfg *config.Config, r report.Report, stdout io.Writer, log *slog.Logger) (notify.Notifier, error) {
+// deliver sends the report to every channel and, with SLACK_DM, to every
+// resolved user. A notifier outage is logged loudly; the caller decides
+// whether it fails the hook (FAIL_ON_DELIVERY_ERROR).
+func deliver(ctx context.Context, cfg *config.Config, r *report.Report, stdout io.Writer, log *slog.Logger) error {
+	n, err := newNotifier(cfg, r, stdout, log)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	send := func(channel string) {
+		attempts, err := notify.Deliver(ctx, n, slackMessage(*r, channel), log)
+		if err != nil {
+			log.Error("report not delivered", "notifier", n.Name(), "channel", channel, "attempts", attempts,
+				"error", err.Error(), "failOnDeliveryError", cfg.FailOnDeliveryError)
+			errs = append(errs, err)
+			return
+		}
+		log.Info("report delivered", "notifier", n.Name(), "channel", channel, "attempts", attempts)
+	}
+	bot, ok := n.(*notify.Bot)
+	if !ok {
+		// A webhook posts to its own channel and a stdout print happens once.
+		if extra := recipients.Channels(r.Recipients); n.Name() == "webhook" && len(extra) > 0 {
+			log.Warn("the webhook transport posts only to its own channel; other channels need SLACK_TOKEN", "ignored", extra)
+		}
+		send(cfg.SlackChannel)
+		return errors.Join(errs...)
+	}
+	recipients.Resolve(ctx, r.Recipients, func(ctx context.Context, email string) (string, error) {
+		id, _, err := notify.Call(ctx, notify.Retrier{}, "users.lookupByEmail",
+			func(ctx context.Context) (string, error) { return bot.LookupUserByEmail(ctx, email) }, log)
+		switch {
+		case errors.Is(err, notify.ErrUserNotFound):
+			return "", fmt.Errorf("%w: %w", recipients.ErrUserNotFound, err)
+		case errors.Is(err, notify.ErrMissingScope):
+			return "", fmt.Errorf("%w: %w", recipients.ErrMissingScope, err)
+		}
+		return id, err
+	}, log)
+	for _, ch := range recipients.Channels(r.Recipients) {
+		send(ch)
+	}
+	if cfg.SlackDM {
+		for _, u := range recipients.Users(r.Recipients) {
+			if u.SlackID == "" {
+				continue
+			}
+			dm, _, err := notify.Call(ctx, notify.Retrier{}, "conversations.open",
+				func(ctx context.Context) (string, error) { return bot.OpenDM(ctx, u.SlackID) }, log)
+			if err != nil {
+				log.Warn("cannot open a direct message", "user", u.Value, "error", err.Error())
+				continue
+			}
+			send(dm)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func newNotifier(cfg *config.Config, r *report.Report, stdout io.Writer, log *slog.Logger) (notify.Notifier, error) {
 	hc := &http.Client{Transport: http.DefaultTransport}
 	switch cfg.Transport() {
 	case "slack":
@@ -91,7 +142,7 @@ func newNotifier(cfg *config.Config, r report.Report, stdout io.Writer, log *slo
 	}
 	return notify.NewStdout(stdout, func(m notify.Message) ([]byte, error) {
 		var b bytes.Buffer
-		err := write(&b, cfg.StdoutFormat, r, m.Channel)
+		err := write(&b, cfg.StdoutFormat, *r, m.Channel)
 		return b.Bytes(), err
 	}), nil
 }

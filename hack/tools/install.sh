@@ -2,7 +2,7 @@
 # Builds the test cluster's binaries from the Go module proxy and caches them by
 # version, so a fresh machine needs nothing but Go. Prints the bin directory.
 #   etcd 3.5 (Debian's 3.4 makes kube-apiserver turn off RequestWatchProgress)
-#   kube-apiserver (k8s.io/kubernetes with each staging module at its published v0.X.Y)
+#   kube-apiserver and kubectl (k8s.io/kubernetes with each staging module at its published v0.X.Y)
 #   helm (chart lint/template tests)
 # The Argo CD module is only downloaded: tests read its CRDs from the module cache.
 set -euo pipefail
@@ -10,6 +10,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${SYNCREPORT_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/syncreport/tools}
 bin=$cache/bin
 mkdir -p "$bin"
+# One build at a time: make, test binaries and helpers may all call this.
+exec 9>"$cache/.install.lock"
+flock 9
 
 modver() { (cd "$here/$1" && go list -m -f '{{.Version}}' "$2"); }
 ETCD_VERSION=$(modver etcd go.etcd.io/etcd/server/v3)
@@ -29,6 +32,7 @@ build() { # name version dir pkg
 
 build etcd "$ETCD_VERSION" "$here/etcd" .
 build kube-apiserver "$KUBE_VERSION" "$here/kube" k8s.io/kubernetes/cmd/kube-apiserver
+build kubectl "$KUBE_VERSION" "$here/kube" k8s.io/kubernetes/cmd/kubectl
 if [ ! -x "$bin/helm-$HELM_VERSION" ]; then
   echo "building helm $HELM_VERSION (one time)..." >&2
   GOBIN=$bin.tmp CGO_ENABLED=0 go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2

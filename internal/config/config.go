@@ -31,6 +31,9 @@ type Config struct {
 	SlackChannel        string `envconfig:"SLACK_CHANNEL" desc:"channel for the bot transport (#deploys or C0123…)"`
 	SlackWebhookURL     string `envconfig:"SLACK_WEBHOOK_URL" desc:"Slack incoming webhook URL"`
 	SlackWebhookURLFile string `envconfig:"SLACK_WEBHOOK_URL_FILE" desc:"file holding the webhook URL (a mounted Secret)"`
+	SlackChannelFailed  string `envconfig:"SLACK_CHANNEL_FAILED" desc:"extra channel for failed and degraded reports"`
+	SlackDM             bool   `envconfig:"SLACK_DM" default:"false" desc:"also send each resolved user a direct message (bot transport; scope im:write)"`
+	NotifyOn            string `envconfig:"NOTIFY_ON" default:"succeeded,failed,degraded" desc:"verdicts that are reported (succeeded, failed, degraded, progressing, unknown)"`
 	SlackAPIURL         string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL (proxies, tests)"`
 	StdoutFormat        string `envconfig:"STDOUT_FORMAT" default:"text" desc:"text | json | slack: what the stdout notifier prints"`
 
@@ -78,6 +81,13 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel)
 	}
+	for _, v := range c.NotifyVerdicts() {
+		switch v {
+		case "succeeded", "failed", "degraded", "progressing", "unknown":
+		default:
+			return fmt.Errorf("NOTIFY_ON: unknown verdict %q (want succeeded, failed, degraded, progressing or unknown)", v)
+		}
+	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("HOOK_TIMEOUT=%s: must be positive", c.Timeout)
 	}
@@ -118,6 +128,17 @@ func (c *Config) Validate() error {
 		return errors.New("POD_NAMESPACE: required with POD_NAME (set both from the downward API)")
 	}
 	return nil
+}
+
+// NotifyVerdicts splits NOTIFY_ON.
+func (c *Config) NotifyVerdicts() []string {
+	var out []string
+	for _, v := range strings.Split(c.NotifyOn, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Transport returns the notifier that Notifier=auto resolves to.

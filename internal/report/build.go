@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/syncreport/syncreport/internal/argocd"
+	"github.com/syncreport/syncreport/internal/recipients"
 )
 
 // Hook types as Argo CD writes them in syncResult.resources[].hookType.
@@ -43,6 +44,7 @@ func Build(app *argocd.Application, o Options) Report {
 		Sync:        app.Status.Sync.Status,
 		Images:      app.Status.Summary.Images,
 		Failures:    []Failure{},
+		Recipients:  []recipients.Recipient{},
 		Revisions:   revisions(app),
 		URL:         appURL(o.ArgoCDURL, app),
 	}

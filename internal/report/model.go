@@ -4,7 +4,11 @@
 // fuzz-tested without a cluster.
 package report
 
-import "time"
+import (
+	"time"
+
+	"github.com/syncreport/syncreport/internal/recipients"
+)
 
 // Verdict is what really happened to the rollout.
 type Verdict string
@@ -46,6 +50,9 @@ type Report struct {
 	WillRetry   bool      `json:"willRetry"`
 	Images      []string  `json:"images,omitempty"`
 	Failures    []Failure `json:"failures"`
+	// Recipients are the people and channels that hear about it; set by the
+	// caller (recipients.Collect), resolved against Slack when sending.
+	Recipients []recipients.Recipient `json:"recipients"`
 	// Partial is set when the live diagnosis could not look at everything.
 	Partial bool   `json:"partial,omitempty"`
 	URL     string `json:"url,omitempty"`

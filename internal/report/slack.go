@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/slack-go/slack"
+
+	"github.com/syncreport/syncreport/internal/recipients"
 )
 
 // Slack's Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
@@ -59,8 +61,11 @@ func Slack(r Report) (text string, blocks []slack.Block) {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("> "+escape(oneLine(r.Message)), maxSectionText)), nil, nil))
 	}
 
-	// Reserve room for the trailing context blocks and the "more" note.
+	// Reserve room for the trailing blocks and the "more" note.
 	tail := contextBlocks(r)
+	if cc := Mentions(r); cc != "" {
+		tail = append([]slack.Block{slack.NewSectionBlock(mrkdwn(truncate("cc "+cc, maxSectionText)), nil, nil)}, tail...)
+	}
 	blocks = append(blocks, failureBlocks(r.Failures, maxBlocks-len(blocks)-len(tail))...)
 	blocks = append(blocks, tail...)
 	return fallback(r), blocks
@@ -135,10 +140,28 @@ func contextBlocks(r Report) []slack.Block {
 	return out
 }
 
-// fallback is the notification text: the summary and the first causes.
+// Mentions lists the user recipients as Slack mentions (plain text where no
+// ID is known), space-separated.
+func Mentions(r Report) string {
+	var parts []string
+	for _, u := range recipients.Users(r.Recipients) {
+		m := u.Mention()
+		if u.SlackID == "" {
+			m = escape(m)
+		}
+		parts = append(parts, m)
+	}
+	return strings.Join(parts, " ")
+}
+
+// fallback is the notification text: the summary, the mentions (so the
+// people named get notified) and the first causes.
 func fallback(r Report) string {
 	var b strings.Builder
 	b.WriteString(r.Summary)
+	if cc := Mentions(r); cc != "" {
+		b.WriteString(" — cc " + cc)
+	}
 	for i, f := range r.Failures {
 		if i == 3 {
 			fmt.Fprintf(&b, "\n…and %d more", len(r.Failures)-i)

@@ -33,6 +33,7 @@ type scenario struct {
 	noRBAC  bool   // skip the Role that lets the hook read the Application
 	// trackingApp overrides the app part of the Job's tracking id.
 	trackingApp string
+	annotations map[string]string // on the Application
 }
 
 type result struct {
@@ -65,6 +66,7 @@ func stage(t *testing.T, s scenario) (dest, kubeconfig string) {
 	u := &unstructured.Unstructured{Object: obj}
 	u.SetName(s.app)
 	u.SetNamespace(s.appNS)
+	u.SetAnnotations(s.annotations)
 	must(t, unstructured.SetNestedField(u.Object, dest, "spec", "destination", "namespace"))
 	if rs, ok, _ := unstructured.NestedSlice(u.Object, "status", "operationState", "syncResult", "resources"); ok {
 		for _, r := range rs {

@@ -177,3 +177,51 @@ func TestSecretsNeverLogged(t *testing.T) {
 		t.Errorf("the token leaked")
 	}
 }
+
+// TestRecipients: the pipeline's --info notify, the SSO user and the app's
+// annotations become mentions, extra channels and DMs; an unknown email
+// stays plain text.
+func TestRecipients(t *testing.T) {
+	s := slacktest.Start(t)
+	s.SetUsers(map[string]string{"alice@example.com": "UALICE001", "oncall@example.com": "UONCALL01"})
+	dest, kc := stage(t, scenario{fixture: "syncfail-degraded", app: "web-people", appNS: "argocd", hookJob: "syncreport-syncfail",
+		annotations: map[string]string{
+			"syncreport.dev/notify":           "ghost@example.com",
+			"syncreport.dev/notify.failed":    "oncall@example.com,#incidents",
+			"syncreport.dev/notify.succeeded": "#wins",
+		}})
+	env := slackEnv(s)
+	env["SLACK_DM"] = "true"
+	r := runHook(t, dest, kc, env)
+	if r.code != 0 {
+		t.Fatalf("exit %d", r.code)
+	}
+	byChannel := map[string]slacktest.Post{}
+	for _, p := range s.Posts() {
+		byChannel[p.Channel] = p
+	}
+	for _, ch := range []string{"#incidents", "#deploys", "DONCALL01"} {
+		p, ok := byChannel[ch]
+		if !ok {
+			t.Errorf("nothing posted to %s; posts: %v", ch, keys(byChannel))
+			continue
+		}
+		if !strings.Contains(string(p.Blocks), "<@UONCALL01>") || !strings.Contains(string(p.Blocks), "ghost@example.com") {
+			t.Errorf("%s: mentions missing: %s", ch, p.Blocks)
+		}
+	}
+	if len(byChannel) != 3 || len(s.Posts()) != 3 {
+		t.Errorf("posts to %v; want #incidents, #deploys and one DM (bob is not an email, ghost is unknown)", keys(byChannel))
+	}
+	if !strings.Contains(r.stderr, "recipient stays plain text") {
+		t.Error("unknown email not logged")
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
