@@ -75,8 +75,15 @@ func write(w io.Writer, format string, r report.Report, channel string) error {
 	return report.Text(w, r)
 }
 
-// slackMessage is the chat.postMessage payload for a report.
+// slackMessage is the chat.postMessage payload for a report. Its metadata
+// identifies the report, so that a retry can find an earlier post of it
+// (notify.Dedup).
 func slackMessage(r report.Report, channel string) notify.Message {
 	text, blocks := report.Slack(r)
-	return notify.Message{Channel: channel, Text: text, Blocks: blocks}
+	operation := ""
+	if r.StartedAt != nil {
+		operation = r.StartedAt.UTC().Format(time.RFC3339)
+	}
+	md := notify.ReportMetadata(r.App.Namespace+"/"+r.App.Name, operation, r.Attempt, string(r.Verdict))
+	return notify.Message{Channel: channel, Text: text, Blocks: blocks, Metadata: md}
 }

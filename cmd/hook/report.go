@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/syncreport/syncreport/internal/argocd"
+	"github.com/syncreport/syncreport/internal/argocdapi"
 	"github.com/syncreport/syncreport/internal/config"
 	"github.com/syncreport/syncreport/internal/notify"
 	"github.com/syncreport/syncreport/internal/recipients"
@@ -32,10 +33,16 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 
+	// Building the reader checks ARGOCD_SERVER/ARGOCD_KUBECONFIG_FILE before any I/O.
+	rd, err := newAppReader(cfg, log)
+	if err != nil {
+		return kindError{errUsage, err}
+	}
 	dyn, err := dynamicClient()
 	if err != nil {
 		return kindError{errUnreadable, err}
 	}
+	rd.local(dyn, log)
 	target, err := argocd.Locate(ctx, dyn, argocd.Where{
 		AppName: cfg.AppName, AppNamespace: cfg.AppNamespace, ArgoCDNamespace: cfg.ArgoCDNamespace,
 		PodName: cfg.PodName, PodNamespace: cfg.PodNamespace,
@@ -44,15 +51,19 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 		return kindError{errUnreadable, err}
 	}
 	log.Info("located application", "app", target.Namespace+"/"+target.Name, "via", target.Via)
-	reader := &argocd.Reader{Client: dyn, Log: log}
-	app, err := reader.Get(ctx, target.Namespace, target.Name)
+	log.Info("reading application", "mode", cfg.ReadMode())
+	app, err := rd.get(ctx, target.Namespace, target.Name)
 	if err != nil {
-		return kindError{errUnreadable, err}
+		return kindError{errUnreadable, fmt.Errorf("%w (read through %s)", err, readVia(cfg))}
 	}
 
 	r := report.Build(app, report.Options{Self: target.Self, Now: time.Now(), ArgoCDURL: cfg.ArgoCDURL})
-	r.Recipients = recipients.Collect(app, string(r.Verdict), recipients.Settings{
-		Channel: cfg.SlackChannel, ChannelFailed: cfg.SlackChannelFailed})
+	r.Commit = rd.commit(ctx, app, r.Revisions, log)
+	settings := recipients.Settings{Channel: cfg.SlackChannel, ChannelFailed: cfg.SlackChannelFailed}
+	if cfg.NotifyCommitAuthor && r.Commit != nil {
+		settings.CommitAuthor = argocdapi.RevisionMetadata{Author: r.Commit.Author}.AuthorEmail()
+	}
+	r.Recipients = recipients.Collect(app, string(r.Verdict), settings)
 	log.Info("verdict", "app", target.Namespace+"/"+target.Name, "verdict", string(r.Verdict),
 		"hook", r.Hook, "phase", r.Phase, "attempt", r.Attempt, "willRetry", r.WillRetry, "failures", len(r.Failures))
 	if !slices.Contains(cfg.NotifyVerdicts(), string(r.Verdict)) {
@@ -78,9 +89,12 @@ func deliver(ctx context.Context, cfg *config.Config, r *report.Report, stdout i
 	if err != nil {
 		return err
 	}
+	// SLACK_ATTEMPT_TIMEOUT bounds each Slack request, so a hung one leaves
+	// time within HOOK_TIMEOUT to retry.
+	retrier := notify.Retrier{AttemptTimeout: cfg.SlackAttemptTimeout}
 	var errs []error
 	send := func(channel string) {
-		attempts, err := notify.Deliver(ctx, n, slackMessage(*r, channel), log)
+		attempts, err := retrier.Deliver(ctx, n, slackMessage(*r, channel), log)
 		if err != nil {
 			log.Error("report not delivered", "notifier", n.Name(), "channel", channel, "attempts", attempts,
 				"error", err.Error(), "failOnDeliveryError", cfg.FailOnDeliveryError)
@@ -98,8 +112,11 @@ func deliver(ctx context.Context, cfg *config.Config, r *report.Report, stdout i
 		send(cfg.SlackChannel)
 		return errors.Join(errs...)
 	}
+	// send posts through n: before re-posting after an ambiguous failure
+	// (timeout, reset, 5xx) the bot looks for the earlier post in the channel.
+	n = notify.Dedup(bot, log)
 	recipients.Resolve(ctx, r.Recipients, func(ctx context.Context, email string) (string, error) {
-		id, _, err := notify.Call(ctx, notify.Retrier{}, "users.lookupByEmail",
+		id, _, err := notify.Call(ctx, retrier, "users.lookupByEmail",
 			func(ctx context.Context) (string, error) { return bot.LookupUserByEmail(ctx, email) }, log)
 		switch {
 		case errors.Is(err, notify.ErrUserNotFound):
@@ -117,7 +134,7 @@ func deliver(ctx context.Context, cfg *config.Config, r *report.Report, stdout i
 			if u.SlackID == "" {
 				continue
 			}
-			dm, _, err := notify.Call(ctx, notify.Retrier{}, "conversations.open",
+			dm, _, err := notify.Call(ctx, retrier, "conversations.open",
 				func(ctx context.Context) (string, error) { return bot.OpenDM(ctx, u.SlackID) }, log)
 			if err != nil {
 				log.Warn("cannot open a direct message", "user", u.Value, "error", err.Error())

@@ -59,6 +59,16 @@ func TestBadConfiguration(t *testing.T) {
 		{"non-boolean", map[string]string{"FAIL_ON_DELIVERY_ERROR": "yes please"}, "FAIL_ON_DELIVERY_ERROR"},
 		{"unknown log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{"pod name without namespace", map[string]string{"POD_NAME": "p"}, "POD_NAMESPACE"},
+		{"unknown verdict in NOTIFY_ON", map[string]string{"NOTIFY_ON": "failed,broken"}, "NOTIFY_ON"},
+		{"non-boolean SLACK_DM", map[string]string{"SLACK_DM": "sometimes"}, "SLACK_DM"},
+		{"server and kubeconfig", map[string]string{"ARGOCD_SERVER": "argocd.example.com", "ARGOCD_AUTH_TOKEN": "t", "ARGOCD_KUBECONFIG_FILE": empty}, "ARGOCD_KUBECONFIG_FILE"},
+		{"server without token", map[string]string{"ARGOCD_SERVER": "argocd.example.com"}, "ARGOCD_AUTH_TOKEN"},
+		{"token without server", map[string]string{"ARGOCD_AUTH_TOKEN": "t"}, "ARGOCD_SERVER"},
+		{"missing kubeconfig file", map[string]string{"ARGOCD_KUBECONFIG_FILE": dir + "/nope"}, "ARGOCD_KUBECONFIG_FILE"},
+		{"unreadable kubeconfig", map[string]string{"ARGOCD_KUBECONFIG_FILE": empty}, "ARGOCD_KUBECONFIG_FILE"},
+		{"unreadable CA file", map[string]string{"ARGOCD_SERVER": "argocd.example.com", "ARGOCD_AUTH_TOKEN": "t", "ARGOCD_CA_FILE": dir + "/nope"}, "ARGOCD_CA_FILE"},
+		{"plain http server without ARGOCD_PLAINTEXT", map[string]string{"ARGOCD_SERVER": "http://argocd.example.com", "ARGOCD_AUTH_TOKEN": "t"}, "ARGOCD_SERVER"},
+		{"commit author without server", map[string]string{"NOTIFY_COMMIT_AUTHOR": "true"}, "ARGOCD_SERVER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,7 +40,12 @@ if [ ! -x "$bin/helm-$HELM_VERSION" ]; then
 fi
 ln -sf "helm-$HELM_VERSION" "$bin/helm"
 
-crds=$(cd /tmp && go mod download -json "github.com/argoproj/argo-cd/v3@$ARGOCD_VERSION" | awk -F'"' '/"Dir"/{print $4}')/manifests/crds
-[ -f "$crds/application-crd.yaml" ] || { echo "argo-cd CRDs not found at $crds" >&2; exit 1; }
+# Argo CD's go.mod may want a newer Go than ours: `go mod download` then
+# unpacks the module but reports an error, so look for the files themselves.
+crds=$(go env GOMODCACHE)/github.com/argoproj/argo-cd/v3@$ARGOCD_VERSION/manifests/crds
+if [ ! -f "$crds/application-crd.yaml" ]; then
+  (cd /tmp && GOFLAGS=-mod=mod go mod download "github.com/argoproj/argo-cd/v3@$ARGOCD_VERSION" >&2) || true
+fi
+[ -f "$crds/application-crd.yaml" ] || { echo "argo-cd $ARGOCD_VERSION CRDs not found at $crds" >&2; exit 1; }
 echo "$crds" > "$cache/argocd-crds"
 echo "$bin"

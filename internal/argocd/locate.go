@@ -108,7 +108,7 @@ func ownJob(ctx context.Context, dyn dynamic.Interface, ns, podName string, log 
 			return err
 		})
 		if err != nil {
-			return nil, explain(err, "get", gvr.Resource, gvr.Group, ns, name)
+			return nil, explain(err, "get", gvr.Resource, gvr.Group, ns, name, "")
 		}
 		return u, nil
 	}

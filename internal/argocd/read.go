@@ -28,6 +28,9 @@ type Reader struct {
 	// InitialInterval is the first retry wait for transient API errors
 	// (tests shorten it); the context's deadline bounds the total.
 	InitialInterval time.Duration
+	// Identity names who reads, for the Forbidden message; default "the
+	// hook's service account".
+	Identity string
 }
 
 // Get reads one Application, retrying transient API errors (5xx, 429,
@@ -52,7 +55,7 @@ func (r *Reader) Get(ctx context.Context, namespace, name string) (*Application,
 		return nil
 	})
 	if err != nil {
-		return nil, explain(err, "get", "applications", "argoproj.io", namespace, name)
+		return nil, explain(err, "get", "applications", "argoproj.io", namespace, name, r.Identity)
 	}
 	return app, nil
 }
@@ -108,15 +111,18 @@ func Transient(err error) bool {
 }
 
 // explain rewrites Forbidden and NotFound into messages that say what to do.
-func explain(err error, verb, resource, group, namespace, name string) error {
+func explain(err error, verb, resource, group, namespace, name, identity string) error {
+	if identity == "" {
+		identity = "the hook's service account"
+	}
 	gr := resource
 	if group != "" {
 		gr += "." + group
 	}
 	switch {
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%s %s/%s: forbidden: grant verb %q on %s in namespace %q to the hook's service account (%s)",
-			resource, namespace, name, verb, gr, namespace, apiMessage(err))
+		return fmt.Errorf("%s %s/%s: forbidden: grant verb %q on %s in namespace %q to %s (%s)",
+			resource, namespace, name, verb, gr, namespace, identity, apiMessage(err))
 	case apierrors.IsNotFound(err):
 		return fmt.Errorf("%s %s/%s not found in namespace %q (check the name, ARGOCD_NAMESPACE and ARGOCD_APP_NAMESPACE)",
 			resource, namespace, name, namespace)

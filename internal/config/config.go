@@ -18,12 +18,20 @@ import (
 
 // Config is every setting of the hook. The `desc` tags feed `hook --help`.
 type Config struct {
-	AppName         string `envconfig:"ARGOCD_APP_NAME" desc:"Application to report on; when empty it is found from the hook's own Pod → Job → tracking annotation"`
-	AppNamespace    string `envconfig:"ARGOCD_APP_NAMESPACE" desc:"namespace of the Application (default: ARGOCD_NAMESPACE)"`
-	ArgoCDNamespace string `envconfig:"ARGOCD_NAMESPACE" default:"argocd" desc:"namespace where Argo CD keeps Applications"`
-	ArgoCDURL       string `envconfig:"ARGOCD_URL" desc:"Argo CD UI base URL, for a link in the report (https://argocd.example.com)"`
-	PodName         string `envconfig:"POD_NAME" desc:"the hook's own Pod (downward API), used to find the app"`
-	PodNamespace    string `envconfig:"POD_NAMESPACE" desc:"the hook's own namespace (downward API)"`
+	AppName              string `envconfig:"ARGOCD_APP_NAME" desc:"Application to report on; when empty it is found from the hook's own Pod → Job → tracking annotation"`
+	AppNamespace         string `envconfig:"ARGOCD_APP_NAMESPACE" desc:"namespace of the Application (default: ARGOCD_NAMESPACE)"`
+	ArgoCDNamespace      string `envconfig:"ARGOCD_NAMESPACE" default:"argocd" desc:"namespace where Argo CD keeps Applications"`
+	ArgoCDURL            string `envconfig:"ARGOCD_URL" desc:"Argo CD UI base URL, for a link in the report (https://argocd.example.com)"`
+	ArgoCDKubeconfigFile string `envconfig:"ARGOCD_KUBECONFIG_FILE" desc:"kubeconfig for the Argo CD cluster, used only to read the Application (hook in a remote destination cluster)"`
+	ArgoCDServer         string `envconfig:"ARGOCD_SERVER" desc:"Argo CD API server (host[:port] or https://host/rootpath): read the Application and the commit metadata through the API"`
+	ArgoCDAuthToken      string `envconfig:"ARGOCD_AUTH_TOKEN" desc:"Argo CD API token (a project role allowed to get applications)"`
+	ArgoCDAuthTokenFile  string `envconfig:"ARGOCD_AUTH_TOKEN_FILE" desc:"file holding the Argo CD API token"`
+	ArgoCDInsecure       bool   `envconfig:"ARGOCD_INSECURE" default:"false" desc:"skip TLS verification of ARGOCD_SERVER"`
+	ArgoCDCAFile         string `envconfig:"ARGOCD_CA_FILE" desc:"CA bundle that signs ARGOCD_SERVER's certificate"`
+	ArgoCDPlainText      bool   `envconfig:"ARGOCD_PLAINTEXT" default:"false" desc:"talk plain http to ARGOCD_SERVER (only behind a TLS-terminating proxy)"`
+	NotifyCommitAuthor   bool   `envconfig:"NOTIFY_COMMIT_AUTHOR" default:"false" desc:"add the commit author's email (from the Argo CD API) to the recipients"`
+	PodName              string `envconfig:"POD_NAME" desc:"the hook's own Pod (downward API), used to find the app"`
+	PodNamespace         string `envconfig:"POD_NAMESPACE" desc:"the hook's own namespace (downward API)"`
 
 	Notifier            string `envconfig:"NOTIFIER" default:"auto" desc:"auto | slack | webhook | stdout; auto picks slack with a token, webhook with a URL, else stdout (with a warning)"`
 	SlackToken          string `envconfig:"SLACK_TOKEN" desc:"Slack bot token (xoxb-…) for chat.postMessage"`
@@ -39,6 +47,7 @@ type Config struct {
 
 	RetryNotify         string        `envconfig:"RETRY_NOTIFY" default:"first" desc:"first | final | all: which failed attempts of a retrying sync are posted (first = the first and the final one)"`
 	Timeout             time.Duration `envconfig:"HOOK_TIMEOUT" default:"2m" desc:"deadline for the whole run: reading, diagnosis and delivery retries"`
+	SlackAttemptTimeout time.Duration `envconfig:"SLACK_ATTEMPT_TIMEOUT" default:"10s" desc:"bound on one Slack request, so a hung one leaves time within HOOK_TIMEOUT to retry"`
 	FailOnDeliveryError bool          `envconfig:"FAIL_ON_DELIVERY_ERROR" default:"false" desc:"exit 4 when Slack cannot be reached; by default a notifier outage never fails the sync"`
 	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug | info | warn | error"`
 }
@@ -91,6 +100,9 @@ func (c *Config) Validate() error {
 	if c.Timeout <= 0 {
 		return fmt.Errorf("HOOK_TIMEOUT=%s: must be positive", c.Timeout)
 	}
+	if c.SlackAttemptTimeout <= 0 {
+		return fmt.Errorf("SLACK_ATTEMPT_TIMEOUT=%s: must be positive", c.SlackAttemptTimeout)
+	}
 	if c.SlackToken != "" && c.SlackWebhookURL != "" {
 		return errors.New("SLACK_TOKEN and SLACK_WEBHOOK_URL are both set: pick one transport")
 	}
@@ -124,6 +136,23 @@ func (c *Config) Validate() error {
 	if c.SlackToken != "" && c.SlackChannel == "" {
 		return errors.New("SLACK_CHANNEL: required with SLACK_TOKEN (a bot posts to a channel)")
 	}
+	if c.ArgoCDServer != "" && c.ArgoCDKubeconfigFile != "" {
+		return errors.New("ARGOCD_SERVER and ARGOCD_KUBECONFIG_FILE are both set: pick one way to read the Application")
+	}
+	if c.ArgoCDServer != "" && c.ArgoCDAuthToken == "" {
+		return errors.New("ARGOCD_SERVER needs ARGOCD_AUTH_TOKEN or ARGOCD_AUTH_TOKEN_FILE")
+	}
+	if c.ArgoCDServer == "" && (c.ArgoCDAuthToken != "" || c.ArgoCDCAFile != "" || c.ArgoCDInsecure) {
+		return errors.New("ARGOCD_AUTH_TOKEN, ARGOCD_CA_FILE and ARGOCD_INSECURE need ARGOCD_SERVER")
+	}
+	if c.NotifyCommitAuthor && c.ArgoCDServer == "" {
+		return errors.New("NOTIFY_COMMIT_AUTHOR needs ARGOCD_SERVER: commit metadata comes from the Argo CD API")
+	}
+	if c.ArgoCDKubeconfigFile != "" {
+		if _, err := os.Stat(c.ArgoCDKubeconfigFile); err != nil {
+			return fmt.Errorf("ARGOCD_KUBECONFIG_FILE: %w", unwrapPathError(err))
+		}
+	}
 	if c.PodName != "" && c.PodNamespace == "" {
 		return errors.New("POD_NAMESPACE: required with POD_NAME (set both from the downward API)")
 	}
@@ -139,6 +168,18 @@ func (c *Config) NotifyVerdicts() []string {
 		}
 	}
 	return out
+}
+
+// ReadMode says how the Application is read: "kubernetes" (the local API),
+// "kubeconfig" (ARGOCD_KUBECONFIG_FILE) or "argocd-api" (ARGOCD_SERVER).
+func (c *Config) ReadMode() string {
+	switch {
+	case c.ArgoCDServer != "":
+		return "argocd-api"
+	case c.ArgoCDKubeconfigFile != "":
+		return "kubeconfig"
+	}
+	return "kubernetes"
 }
 
 // Transport returns the notifier that Notifier=auto resolves to.
@@ -176,6 +217,7 @@ func (c *Config) readFiles() error {
 	}{
 		{"SLACK_TOKEN", "SLACK_TOKEN_FILE", c.SlackTokenFile, &c.SlackToken},
 		{"SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL_FILE", c.SlackWebhookURLFile, &c.SlackWebhookURL},
+		{"ARGOCD_AUTH_TOKEN", "ARGOCD_AUTH_TOKEN_FILE", c.ArgoCDAuthTokenFile, &c.ArgoCDAuthToken},
 	} {
 		if f.path == "" {
 			continue

@@ -49,6 +49,9 @@ type Recipient struct {
 type Settings struct {
 	Channel       string // SLACK_CHANNEL: every report
 	ChannelFailed string // SLACK_CHANNEL_FAILED: failed and degraded reports, in addition
+	// CommitAuthor is the synced commit's author email (NOTIFY_COMMIT_AUTHOR):
+	// in GitOps the person who deployed is often the one who pushed.
+	CommitAuthor string
 }
 
 var (
@@ -59,7 +62,7 @@ var (
 
 // Collect lists the recipients of a report with this verdict, combined from
 // every source and de-duplicated (emails case-insensitively), in the order
-// first seen: --info, initiator, annotations, configured channels.
+// first seen: --info, initiator, commit author, annotations, configured channels.
 func Collect(app *argocd.Application, verdict string, s Settings) []Recipient {
 	var c collector
 	if op := app.Status.OperationState; op != nil {
@@ -71,6 +74,9 @@ func Collect(app *argocd.Application, verdict string, s Settings) []Recipient {
 		if u := op.Operation.InitiatedBy.Username; email.MatchString(u) {
 			c.add(u, "initiatedBy")
 		}
+	}
+	if email.MatchString(s.CommitAuthor) {
+		c.add(s.CommitAuthor, "commitAuthor")
 	}
 	for _, key := range []string{AnnotationNotify, AnnotationNotify + "." + verdict} {
 		c.addList(app.Metadata.Annotations[key], "annotation:"+key)

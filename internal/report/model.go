@@ -46,10 +46,12 @@ type Report struct {
 	DurationSeconds float64 `json:"durationSeconds,omitempty"`
 	Attempt         int64   `json:"attempt"`
 	// MaxAttempts is 0 when Argo CD retries without limit.
-	MaxAttempts int64     `json:"maxAttempts"`
-	WillRetry   bool      `json:"willRetry"`
-	Images      []string  `json:"images,omitempty"`
-	Failures    []Failure `json:"failures"`
+	MaxAttempts int64    `json:"maxAttempts"`
+	WillRetry   bool     `json:"willRetry"`
+	Images      []string `json:"images,omitempty"`
+	// Commit is the synced revision's metadata, when read from the Argo CD API.
+	Commit   *Commit   `json:"commit,omitempty"`
+	Failures []Failure `json:"failures"`
 	// Recipients are the people and channels that hear about it; set by the
 	// caller (recipients.Collect), resolved against Slack when sending.
 	Recipients []recipients.Recipient `json:"recipients"`
@@ -89,4 +91,12 @@ type Failure struct {
 	Health    string `json:"health,omitempty"`
 	Message   string `json:"message"`
 	Cause     string `json:"cause,omitempty"`
+}
+
+// Commit describes the synced revision (Argo CD API revision metadata).
+type Commit struct {
+	Revision string     `json:"revision"`
+	Author   string     `json:"author"`
+	Subject  string     `json:"subject"`
+	Date     *time.Time `json:"date,omitempty"`
 }

@@ -37,6 +37,9 @@ func Text(w io.Writer, r Report) error {
 	row("app", appLine(r))
 	row("destination", destLine(r.Destination))
 	row("revision", strings.Join(ShortRevisions(r.Revisions), ", "))
+	if r.Commit != nil {
+		row("commit", oneLine(r.Commit.Subject)+" — "+r.Commit.Author)
+	}
 	row("initiated by", Initiator(r))
 	if r.MaxAttempts != 1 && r.Phase != "" {
 		row("attempt", strings.TrimPrefix(AttemptText(r), "attempt "))

@@ -47,6 +47,9 @@ func Slack(r Report) (text string, blocks []slack.Block) {
 	field("Project", escape(r.App.Project))
 	field("Destination", escape(destLine(r.Destination)))
 	field("Revision", escape(strings.Join(ShortRevisions(r.Revisions), ", ")))
+	if r.Commit != nil {
+		field("Commit", escape(truncate(oneLine(r.Commit.Subject), 150)+" — "+r.Commit.Author))
+	}
 	field("Initiated by", escape(Initiator(r)))
 	if r.MaxAttempts != 1 && r.Phase != "" {
 		field("Attempt", escape(strings.TrimPrefix(AttemptText(r), "attempt ")))

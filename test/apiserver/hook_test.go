@@ -34,6 +34,8 @@ type scenario struct {
 	// trackingApp overrides the app part of the Job's tracking id.
 	trackingApp string
 	annotations map[string]string // on the Application
+	// readable lists the apps the Role may get (resourceNames); default the app.
+	readable []string
 }
 
 type result struct {
@@ -47,7 +49,7 @@ func stage(t *testing.T, s scenario) (dest, kubeconfig string) {
 	t.Helper()
 	ctx := context.Background()
 	c := cluster.Client
-	dest = "t-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	dest = "t-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-", "=", "-").Replace(t.Name()))
 	if len(dest) > 60 {
 		dest = dest[:60]
 	}
@@ -94,9 +96,13 @@ func stage(t *testing.T, s scenario) (dest, kubeconfig string) {
 		must(t, err)
 	}
 	if !s.noRBAC {
+		names := s.readable
+		if names == nil {
+			names = []string{s.app}
+		}
 		grant(s.appNS, "syncreport-"+dest, []rbacv1.PolicyRule{{
 			APIGroups: []string{"argoproj.io"}, Resources: []string{"applications"},
-			Verbs: []string{"get"}, ResourceNames: []string{s.app},
+			Verbs: []string{"get"}, ResourceNames: names,
 		}})
 	}
 	grant(dest, "syncreport", []rbacv1.PolicyRule{
@@ -190,6 +196,11 @@ func podName(t *testing.T, ns string) string {
 		t.Fatalf("%d pods in %s", len(pods.Items), ns)
 	}
 	return pods.Items[0].Name
+}
+
+// blocks returns a post's blocks as text, undoing JSON's HTML escapes.
+func blocks(p slacktest.Post) string {
+	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(p.Blocks))
 }
 
 func slackEnv(s *slacktest.Server) map[string]string {

@@ -19,7 +19,7 @@ func onePost(t *testing.T, r result, s *slacktest.Server, want ...string) slackt
 		t.Fatalf("Slack received %d messages; want exactly 1", len(posts))
 	}
 	p := posts[0]
-	all := p.Text + string(p.Blocks)
+	all := p.Text + blocks(p)
 	for _, w := range want {
 		if !strings.Contains(all, w) {
 			t.Errorf("message lacks %q:\ntext: %s\nblocks: %s", w, p.Text, p.Blocks)
@@ -81,7 +81,7 @@ func TestRetryNotifyFirst(t *testing.T) {
 			if len(posts) != tt.posts {
 				t.Fatalf("%d posts; want %d", len(posts), tt.posts)
 			}
-			if tt.posts == 1 && !strings.Contains(posts[0].Text+string(posts[0].Blocks), tt.want) {
+			if tt.posts == 1 && !strings.Contains(posts[0].Text+blocks(posts[0]), tt.want) {
 				t.Errorf("post lacks %q: %s", tt.want, posts[0].Blocks)
 			}
 			if tt.posts == 0 && !strings.Contains(r.stderr, "RETRY_NOTIFY") {
@@ -123,7 +123,8 @@ func TestForbidden(t *testing.T) {
 
 func TestNotFound(t *testing.T) {
 	s := slacktest.Start(t)
-	dest, kc := stage(t, scenario{fixture: "postsync-healthy", app: "web-present", appNS: "argocd", hookJob: "syncreport-postsync", trackingApp: "web-absent"})
+	dest, kc := stage(t, scenario{fixture: "postsync-healthy", app: "web-present", appNS: "argocd", hookJob: "syncreport-postsync", trackingApp: "web-absent",
+		readable: []string{"web-present", "web-absent"}})
 	r := runHook(t, dest, kc, slackEnv(s))
 	if r.code != 3 {
 		t.Fatalf("exit %d; want 3", r.code)
@@ -206,7 +207,7 @@ func TestRecipients(t *testing.T) {
 			t.Errorf("nothing posted to %s; posts: %v", ch, keys(byChannel))
 			continue
 		}
-		if !strings.Contains(string(p.Blocks), "<@UONCALL01>") || !strings.Contains(string(p.Blocks), "ghost@example.com") {
+		if !strings.Contains(blocks(p), "<@UONCALL01>") || !strings.Contains(blocks(p), "ghost@example.com") {
 			t.Errorf("%s: mentions missing: %s", ch, p.Blocks)
 		}
 	}
