@@ -18,6 +18,7 @@ import (
 	"github.com/syncreport/syncreport/internal/argocd"
 	"github.com/syncreport/syncreport/internal/argocdapi"
 	"github.com/syncreport/syncreport/internal/config"
+	"github.com/syncreport/syncreport/internal/health"
 	"github.com/syncreport/syncreport/internal/notify"
 	"github.com/syncreport/syncreport/internal/recipients"
 	"github.com/syncreport/syncreport/internal/report"
@@ -38,7 +39,7 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return kindError{errUsage, err}
 	}
-	dyn, err := dynamicClient()
+	rc, dyn, err := kubeClient()
 	if err != nil {
 		return kindError{errUnreadable, err}
 	}
@@ -59,6 +60,11 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 
 	r := report.Build(app, report.Options{Self: target.Self, Now: time.Now(), ArgoCDURL: cfg.ArgoCDURL})
 	r.Commit = rd.commit(ctx, app, r.Revisions, log)
+	if cfg.Diagnose && (r.Verdict != report.Succeeded || len(r.Failures) > 0) {
+		// A clean PostSync needs no diagnosis: Argo CD has just seen
+		// every resource Healthy.
+		report.ApplyDiagnosis(&r, diagnose(ctx, cfg, rc, dyn, app.LiveRefs(target.Self), log))
+	}
 	settings := recipients.Settings{Channel: cfg.SlackChannel, ChannelFailed: cfg.SlackChannelFailed}
 	if cfg.NotifyCommitAuthor && r.Commit != nil {
 		settings.CommitAuthor = argocdapi.RevisionMetadata{Author: r.Commit.Author}.AuthorEmail()
@@ -164,21 +170,51 @@ func newNotifier(cfg *config.Config, r *report.Report, stdout io.Writer, log *sl
 	}), nil
 }
 
-// dynamicClient uses the in-cluster config in a Job and the usual kubeconfig
+// diagnose reads the live objects behind the app's resources. It gets at
+// most half of the time left, so delivery keeps the rest; what it cannot
+// finish comes back Partial rather than as an error.
+func diagnose(ctx context.Context, cfg *config.Config, rc *rest.Config, dyn dynamic.Interface, refs []argocd.Ref, log *slog.Logger) *health.Diagnosis {
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Until(dl)/2)
+		defer cancel()
+	}
+	opts := health.Options{MaxRequests: cfg.MaxRequests, LogLines: cfg.LogLines}
+	if cfg.LogLines > 0 {
+		logs, err := health.NewLogSource(rc)
+		if err != nil {
+			log.Warn("container logs unavailable", "error", err.Error())
+			opts.LogLines = 0
+		}
+		opts.Logs = logs
+	}
+	start := time.Now()
+	d, err := health.Diagnose(ctx, dyn, refs, opts)
+	if err != nil {
+		log.Warn("diagnosis skipped", "error", err.Error())
+		return nil
+	}
+	log.Info("diagnosis", "resources", len(refs), "requests", d.Requests, "partial", d.Partial,
+		"partialReason", d.PartialReason, "ms", time.Since(start).Milliseconds())
+	return d
+}
+
+// kubeClient uses the in-cluster config in a Job and the usual kubeconfig
 // rules (KUBECONFIG, ~/.kube/config) elsewhere.
-func dynamicClient() (dynamic.Interface, error) {
+func kubeClient() (*rest.Config, dynamic.Interface, error) {
 	rc, err := rest.InClusterConfig()
 	if err != nil {
 		rc, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
 			clientcmd.NewDefaultClientConfigLoadingRules(), &clientcmd.ConfigOverrides{}).ClientConfig()
 		if err != nil {
-			return nil, fmt.Errorf("no Kubernetes credentials: not in a cluster and no usable kubeconfig: %w", err)
+			return nil, nil, fmt.Errorf("no Kubernetes credentials: not in a cluster and no usable kubeconfig: %w", err)
 		}
 	}
 	rc.UserAgent = "syncreport/" + version
 	rc.QPS, rc.Burst = 20, 40
 	rc.WarningHandler = rest.NoWarnings{}
-	return dynamic.NewForConfig(rc)
+	dyn, err := dynamic.NewForConfig(rc)
+	return rc, dyn, err
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

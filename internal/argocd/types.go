@@ -200,3 +200,27 @@ func (r Ref) String() string {
 	}
 	return s + "/" + r.Name
 }
+
+// LiveRefs lists what the app has in the destination cluster: status.resources
+// and the entries of the current sync result (hooks included: a failed
+// PreSync Job is worth a look), without duplicates and without skip.
+func (a *Application) LiveRefs(skip *Ref) []Ref {
+	seen := map[Ref]bool{}
+	var out []Ref
+	add := func(r Ref) {
+		if seen[r] || (skip != nil && r.Kind == skip.Kind && r.Name == skip.Name && r.Namespace == skip.Namespace) {
+			return
+		}
+		seen[r] = true
+		out = append(out, r)
+	}
+	for _, s := range a.Status.Resources {
+		add(s.Ref())
+	}
+	if op := a.Status.OperationState; op != nil && op.SyncResult != nil {
+		for _, e := range op.SyncResult.Resources {
+			add(e.Ref())
+		}
+	}
+	return out
+}

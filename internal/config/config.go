@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -45,6 +46,9 @@ type Config struct {
 	SlackAPIURL         string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL (proxies, tests)"`
 	StdoutFormat        string `envconfig:"STDOUT_FORMAT" default:"text" desc:"text | json | slack: what the stdout notifier prints"`
 
+	Diagnose            bool          `envconfig:"HOOK_DIAGNOSE" default:"true" desc:"read the live objects in this cluster to name the cause of a failure"`
+	LogLines            int           `envconfig:"HOOK_LOG_LINES" default:"0" desc:"last log lines of a crashing container to include (needs pods/log get; logs can hold secrets)"`
+	MaxRequests         int           `envconfig:"HOOK_MAX_REQUESTS" default:"20" desc:"cap on Kubernetes API requests spent on the diagnosis"`
 	RetryNotify         string        `envconfig:"RETRY_NOTIFY" default:"first" desc:"first | final | all: which failed attempts of a retrying sync are posted (first = the first and the final one)"`
 	Timeout             time.Duration `envconfig:"HOOK_TIMEOUT" default:"2m" desc:"deadline for the whole run: reading, diagnosis and delivery retries"`
 	SlackAttemptTimeout time.Duration `envconfig:"SLACK_ATTEMPT_TIMEOUT" default:"10s" desc:"bound on one Slack request, so a hung one leaves time within HOOK_TIMEOUT to retry"`
@@ -96,6 +100,12 @@ func (c *Config) Validate() error {
 		default:
 			return fmt.Errorf("NOTIFY_ON: unknown verdict %q (want succeeded, failed, degraded, progressing or unknown)", v)
 		}
+	}
+	if c.LogLines < 0 || c.LogLines > 200 {
+		return fmt.Errorf("HOOK_LOG_LINES=%d: want 0 to 200", c.LogLines)
+	}
+	if c.MaxRequests < 1 {
+		return fmt.Errorf("HOOK_MAX_REQUESTS=%d: must be at least 1", c.MaxRequests)
 	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("HOOK_TIMEOUT=%s: must be positive", c.Timeout)
@@ -196,18 +206,20 @@ func (c *Config) Transport() string {
 	return "stdout"
 }
 
-// Usage prints the environment variable table for `hook --help`.
+// Usage prints the environment variable table for `hook --help`. It reads
+// the struct tags itself: envconfig's Usage runs text/template, whose
+// reflective method calls make the linker keep every method of every type
+// in the binary (about 6 MB).
 func Usage(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if err := envconfig.Usagef("", &Config{}, tw, usageFormat); err != nil {
-		return err
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tDESCRIPTION")
+	t := reflect.TypeOf(Config{})
+	for i := range t.NumField() {
+		f := t.Field(i)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Tag.Get("envconfig"), f.Tag.Get("default"), f.Tag.Get("desc"))
 	}
 	return tw.Flush()
 }
-
-const usageFormat = `VARIABLE	DEFAULT	DESCRIPTION
-{{range .}}{{usage_key .}}	{{usage_default .}}	{{usage_description .}}
-{{end}}`
 
 func (c *Config) readFiles() error {
 	for _, f := range []struct {
@@ -266,6 +278,8 @@ func cleanEnvconfigError(err error) error {
 			kind = "a duration (e.g. 90s, 2m)"
 		case "bool":
 			kind = "a boolean (true or false)"
+		case "int":
+			kind = "a whole number"
 		}
 		return fmt.Errorf("%s: cannot parse %q as %s", pe.KeyName, pe.Value, kind)
 	}

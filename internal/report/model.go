@@ -91,6 +91,8 @@ type Failure struct {
 	Health    string `json:"health,omitempty"`
 	Message   string `json:"message"`
 	Cause     string `json:"cause,omitempty"`
+	// Logs are the last lines of the crashed container (HOOK_LOG_LINES).
+	Logs []string `json:"logs,omitempty"`
 }
 
 // Commit describes the synced revision (Argo CD API revision metadata).

@@ -63,6 +63,9 @@ func Text(w io.Writer, r Report) error {
 			if f.Cause != "" {
 				fmt.Fprintf(&b, "      cause: %s\n", oneLine(f.Cause))
 			}
+			for _, l := range f.Logs {
+				fmt.Fprintf(&b, "      | %s\n", l)
+			}
 		}
 	}
 	if r.Partial {

@@ -69,7 +69,9 @@ func Slack(r Report) (text string, blocks []slack.Block) {
 	if cc := Mentions(r); cc != "" {
 		tail = append([]slack.Block{slack.NewSectionBlock(mrkdwn(truncate("cc "+cc, maxSectionText)), nil, nil)}, tail...)
 	}
-	blocks = append(blocks, failureBlocks(r.Failures, maxBlocks-len(blocks)-len(tail))...)
+	logs := logBlocks(r.Failures)
+	blocks = append(blocks, failureBlocks(r.Failures, maxBlocks-len(blocks)-len(tail)-len(logs))...)
+	blocks = append(blocks, logs...)
 	blocks = append(blocks, tail...)
 	return fallback(r), blocks
 }
@@ -102,6 +104,26 @@ func failureBlocks(fs []Failure, budget int) []slack.Block {
 	}
 	flush()
 	return blocks
+}
+
+// logBlocks shows the log tails of the first few crashed containers as
+// code blocks, cut from the top so the last lines (the crash) stay.
+func logBlocks(fs []Failure) []slack.Block {
+	const most = 3
+	var out []slack.Block
+	for _, f := range fs {
+		if len(f.Logs) == 0 || len(out) == most {
+			continue
+		}
+		text := strings.Join(f.Logs, "\n")
+		if runes(text) > maxSectionText-200 {
+			r := []rune(strings.ToValidUTF8(text, "\uFFFD"))
+			text = "…" + string(r[len(r)-(maxSectionText-200):])
+		}
+		text = strings.ReplaceAll(text, "```", "'''")
+		out = append(out, slack.NewSectionBlock(mrkdwn(truncate("`"+escape(FailureTitle(f))+"` logs:\n"+"```"+escape(text)+"```", maxSectionText)), nil, nil))
+	}
+	return out
 }
 
 func failureLine(f Failure) string {

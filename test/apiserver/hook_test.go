@@ -36,6 +36,8 @@ type scenario struct {
 	annotations map[string]string // on the Application
 	// readable lists the apps the Role may get (resourceNames); default the app.
 	readable []string
+	// diagnose grants the read-only verbs the live diagnosis needs.
+	diagnose bool
 }
 
 type result struct {
@@ -105,10 +107,18 @@ func stage(t *testing.T, s scenario) (dest, kubeconfig string) {
 			Verbs: []string{"get"}, ResourceNames: names,
 		}})
 	}
-	grant(dest, "syncreport", []rbacv1.PolicyRule{
+	rules := []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}},
 		{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"get"}},
-	})
+	}
+	if s.diagnose {
+		read := []string{"get", "list", "watch"}
+		rules = append(rules,
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods", "events", "services", "persistentvolumeclaims"}, Verbs: read},
+			rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}, Verbs: read},
+			rbacv1.PolicyRule{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: read})
+	}
+	grant(dest, "syncreport", rules)
 
 	// The hook Job as Argo CD creates it (tracking on the Job only) and its Pod.
 	tracking := s.trackingApp
@@ -189,13 +199,17 @@ func runHook(t *testing.T, dest, kubeconfig string, env map[string]string) resul
 	return r
 }
 
+// podName finds the hook's own pod: the one owned by a Job.
 func podName(t *testing.T, ns string) string {
 	pods, err := cluster.Client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{})
 	must(t, err)
-	if len(pods.Items) != 1 {
-		t.Fatalf("%d pods in %s", len(pods.Items), ns)
+	for _, p := range pods.Items {
+		if len(p.OwnerReferences) > 0 && p.OwnerReferences[0].Kind == "Job" {
+			return p.Name
+		}
 	}
-	return pods.Items[0].Name
+	t.Fatalf("no hook pod in %s", ns)
+	return ""
 }
 
 // blocks returns a post's blocks as text, undoing JSON's HTML escapes.

@@ -1,0 +1,284 @@
+package health
+
+import (
+	"sort"
+	"strconv"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// The Assess* functions judge one object from its own status plus, for
+// workloads, the pods and events around it. They are pure. Callers may pass
+// every ReplicaSet, pod and event of the namespace: each function keeps the
+// ones owned by (or involving) the object, matching owner references by UID
+// (or by kind and name when the object has no UID, as in hand-built tests).
+
+// AssessDeployment judges a Deployment. When it is Progressing or Degraded
+// the cause is looked for in the pods of its current ReplicaSet (the one
+// with the highest deployment.kubernetes.io/revision), then in that
+// ReplicaSet's failure to create pods, then in the Deployment's own Warning
+// events.
+func AssessDeployment(d *appsv1.Deployment, rs []appsv1.ReplicaSet, pods []corev1.Pod, events []corev1.Event) Result {
+	r, _ := assessDeployment(d, rs, pods, events)
+	return r
+}
+
+func assessDeployment(d *appsv1.Deployment, rs []appsv1.ReplicaSet, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+	r := Result{Ref: ref("apps", "Deployment", &d.ObjectMeta)}
+	r.Status, r.Message = deploymentStatus(d)
+	if !unhealthy(r.Status) {
+		return r, podIssue{}
+	}
+	if cur := CurrentReplicaSet(d, rs); cur != nil {
+		is, n := worstPod(owned(pods, "ReplicaSet", &cur.ObjectMeta), events)
+		if is.severity > 0 {
+			r.Cause = withOthers(is, n)
+			return r, is
+		}
+		if c := replicaFailure(cur); c != nil {
+			r.Cause = "replicaset " + cur.Name + ": " + c.Reason + ": " + oneLine(c.Message)
+		} else if w := latestWarning(eventsFor(events, "ReplicaSet", cur.Name, cur.UID)); w != "" {
+			r.Cause = "replicaset " + cur.Name + ": " + w
+		}
+	}
+	if r.Cause == "" {
+		if c := deploymentCondition(d.Status, appsv1.DeploymentReplicaFailure); c != nil && c.Status == corev1.ConditionTrue {
+			r.Cause = c.Reason + ": " + oneLine(c.Message)
+		}
+	}
+	if r.Cause == "" {
+		r.Cause = latestWarning(eventsFor(events, "Deployment", d.Name, d.UID))
+	}
+	return r, podIssue{}
+}
+
+// CurrentReplicaSet returns the ReplicaSet of d's current revision: among
+// those d controls, the one with the highest deployment.kubernetes.io/revision
+// annotation (the newest, on a tie). It returns nil if d controls none.
+func CurrentReplicaSet(d *appsv1.Deployment, rs []appsv1.ReplicaSet) *appsv1.ReplicaSet {
+	var cur *appsv1.ReplicaSet
+	var curRev int64 = -1
+	for i := range rs {
+		r := &rs[i]
+		if !ownedBy(r.OwnerReferences, "Deployment", &d.ObjectMeta) {
+			continue
+		}
+		rev, err := strconv.ParseInt(r.Annotations["deployment.kubernetes.io/revision"], 10, 64)
+		if err != nil {
+			rev = 0
+		}
+		if cur == nil || rev > curRev || (rev == curRev && cur.CreationTimestamp.Before(&r.CreationTimestamp)) {
+			cur, curRev = r, rev
+		}
+	}
+	return cur
+}
+
+// AssessStatefulSet judges a StatefulSet; the cause is looked for in the
+// pods of status.updateRevision (label controller-revision-hash), then in
+// any pod it owns, then in its own Warning events (e.g. FailedCreate).
+func AssessStatefulSet(s *appsv1.StatefulSet, pods []corev1.Pod, events []corev1.Event) Result {
+	r, _ := assessStatefulSet(s, pods, events)
+	return r
+}
+
+func assessStatefulSet(s *appsv1.StatefulSet, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+	r := Result{Ref: ref("apps", "StatefulSet", &s.ObjectMeta)}
+	r.Status, r.Message = statefulSetStatus(s)
+	if !unhealthy(r.Status) {
+		return r, podIssue{}
+	}
+	all := owned(pods, "StatefulSet", &s.ObjectMeta)
+	var current []*corev1.Pod
+	for _, p := range all {
+		if s.Status.UpdateRevision == "" || p.Labels[appsv1.ControllerRevisionHashLabelKey] == s.Status.UpdateRevision {
+			current = append(current, p)
+		}
+	}
+	for _, set := range [][]*corev1.Pod{current, all} {
+		if is, n := worstPod(set, events); is.severity > 0 {
+			r.Cause = withOthers(is, n)
+			return r, is
+		}
+	}
+	r.Cause = latestWarning(eventsFor(events, "StatefulSet", s.Name, s.UID))
+	return r, podIssue{}
+}
+
+// AssessDaemonSet judges a DaemonSet; the cause is looked for in its pods,
+// then in its own Warning events.
+func AssessDaemonSet(ds *appsv1.DaemonSet, pods []corev1.Pod, events []corev1.Event) Result {
+	r, _ := assessDaemonSet(ds, pods, events)
+	return r
+}
+
+func assessDaemonSet(ds *appsv1.DaemonSet, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+	r := Result{Ref: ref("apps", "DaemonSet", &ds.ObjectMeta)}
+	r.Status, r.Message = daemonSetStatus(ds)
+	return withPodCause(r, "DaemonSet", &ds.ObjectMeta, pods, events)
+}
+
+// AssessReplicaSet judges a ReplicaSet; the cause is looked for in its
+// pods, then in its ReplicaFailure condition and its own Warning events.
+func AssessReplicaSet(rs *appsv1.ReplicaSet, pods []corev1.Pod, events []corev1.Event) Result {
+	r, _ := assessReplicaSet(rs, pods, events)
+	return r
+}
+
+func assessReplicaSet(rs *appsv1.ReplicaSet, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+	r := Result{Ref: ref("apps", "ReplicaSet", &rs.ObjectMeta)}
+	r.Status, r.Message = replicaSetStatus(rs)
+	r, is := withPodCause(r, "ReplicaSet", &rs.ObjectMeta, pods, events)
+	if unhealthy(r.Status) && is.severity == 0 {
+		if c := replicaFailure(rs); c != nil {
+			r.Cause = c.Reason + ": " + oneLine(c.Message)
+		}
+	}
+	return r, is
+}
+
+// AssessJob judges a Job. A failed Job's cause is its condition reason
+// (BackoffLimitExceeded, DeadlineExceeded, …) and the most recent failed
+// pod, with its exit code: "BackoffLimitExceeded: pod migrate-x7k: container
+// "migrate" failed, exit code 2: …".
+func AssessJob(j *batchv1.Job, pods []corev1.Pod, events []corev1.Event) Result {
+	r, _ := assessJob(j, pods, events)
+	return r
+}
+
+func assessJob(j *batchv1.Job, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+	r := Result{Ref: ref("batch", "Job", &j.ObjectMeta)}
+	r.Status, r.Message = jobStatus(j)
+	r, is := withPodCause(r, "Job", &j.ObjectMeta, pods, events)
+	if c := jobFailed(j); c != nil && c.Reason != "" {
+		switch {
+		case is.severity > 0:
+			r.Cause = c.Reason + ": " + r.Cause
+		case r.Cause != "":
+			// The Job's own event (often the same reason) already says it.
+		default:
+			r.Cause = c.Reason
+		}
+	}
+	return r, is
+}
+
+// AssessPod judges a Pod; its cause is PodCause.
+func AssessPod(p *corev1.Pod, events []corev1.Event) Result {
+	r, _ := assessPod(p, events)
+	return r
+}
+
+func assessPod(p *corev1.Pod, events []corev1.Event) (Result, podIssue) {
+	r := Result{Ref: ref("", "Pod", &p.ObjectMeta)}
+	r.Status, r.Message = podStatus(p)
+	if !unhealthy(r.Status) {
+		return r, podIssue{}
+	}
+	is := diagnosePod(p, events)
+	r.Cause = is.text
+	return r, is
+}
+
+// AssessPVC judges a PersistentVolumeClaim. A Pending or Lost claim's cause
+// is its latest event of any type, since WaitForFirstConsumer is Normal:
+// "ProvisioningFailed: storageclass.storage.k8s.io "fast" not found".
+func AssessPVC(pvc *corev1.PersistentVolumeClaim, events []corev1.Event) Result {
+	r := Result{Ref: ref("", "PersistentVolumeClaim", &pvc.ObjectMeta)}
+	r.Status, r.Message = pvcStatus(pvc)
+	if unhealthy(r.Status) {
+		if evs := eventsFor(events, "PersistentVolumeClaim", pvc.Name, pvc.UID); len(evs) > 0 {
+			e := evs[0]
+			r.Cause = e.Reason + ": " + oneLine(e.Message) + times(e.Count)
+		}
+	}
+	return r
+}
+
+// AssessService judges a Service: a LoadBalancer without an ingress address
+// is Progressing; its cause is its latest Warning event.
+func AssessService(s *corev1.Service, events []corev1.Event) Result {
+	r := Result{Ref: ref("", "Service", &s.ObjectMeta)}
+	r.Status, r.Message = serviceStatus(s)
+	return withOwnEvent(r, "Service", &s.ObjectMeta, events)
+}
+
+// AssessIngress judges an Ingress: without a load balancer address it is
+// Progressing.
+func AssessIngress(i *networkingv1.Ingress, events []corev1.Event) Result {
+	r := Result{Ref: ref("networking.k8s.io", "Ingress", &i.ObjectMeta)}
+	r.Status, r.Message = ingressStatus(i)
+	return withOwnEvent(r, "Ingress", &i.ObjectMeta, events)
+}
+
+// AssessHPA judges an autoscaling/v2 HorizontalPodAutoscaler by its
+// conditions, as gitops-engine does.
+func AssessHPA(h *autoscalingv2.HorizontalPodAutoscaler, events []corev1.Event) Result {
+	r := Result{Ref: ref("autoscaling", "HorizontalPodAutoscaler", &h.ObjectMeta)}
+	r.Status, r.Message = hpaStatus(h)
+	return withOwnEvent(r, "HorizontalPodAutoscaler", &h.ObjectMeta, events)
+}
+
+func withPodCause(r Result, kind string, m *metav1.ObjectMeta, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+	if !unhealthy(r.Status) {
+		return r, podIssue{}
+	}
+	is, n := worstPod(owned(pods, kind, m), events)
+	if is.severity > 0 {
+		r.Cause = withOthers(is, n)
+		return r, is
+	}
+	r.Cause = latestWarning(eventsFor(events, kind, m.Name, m.UID))
+	return r, podIssue{}
+}
+
+func withOwnEvent(r Result, kind string, m *metav1.ObjectMeta, events []corev1.Event) Result {
+	if unhealthy(r.Status) {
+		r.Cause = latestWarning(eventsFor(events, kind, m.Name, m.UID))
+	}
+	return r
+}
+
+// owned returns the pods with an owner reference to the object, by name.
+func owned(pods []corev1.Pod, kind string, owner *metav1.ObjectMeta) []*corev1.Pod {
+	var out []*corev1.Pod
+	for i := range pods {
+		if ownedBy(pods[i].OwnerReferences, kind, owner) {
+			out = append(out, &pods[i])
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func ownedBy(refs []metav1.OwnerReference, kind string, owner *metav1.ObjectMeta) bool {
+	for _, o := range refs {
+		if owner.UID != "" {
+			if o.UID == owner.UID {
+				return true
+			}
+			continue
+		}
+		if o.Kind == kind && o.Name == owner.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// hasOwner reports whether refs name uid; used to filter list pages before
+// decoding them.
+func hasOwner(refs []metav1.OwnerReference, uids map[types.UID]bool) bool {
+	for _, o := range refs {
+		if uids[o.UID] {
+			return true
+		}
+	}
+	return false
+}
