@@ -329,9 +329,12 @@ func AttemptText(r Report) string {
 	if r.MaxAttempts > 0 {
 		s += fmt.Sprintf(" of %d", r.MaxAttempts)
 	}
-	if r.WillRetry {
+	switch {
+	case r.WillRetry:
 		s += ", Argo CD will retry"
-	} else if r.Verdict == Failed && r.MaxAttempts > 1 {
+	case r.Verdict == Failed && r.MaxAttempts > 1 && r.Attempt < r.MaxAttempts:
+		s += ", not retried" // terminated by a user or a sync timeout
+	case r.Verdict == Failed && r.MaxAttempts > 1:
 		s += ", no retries left"
 	}
 	return s

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -71,6 +72,14 @@ func run(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", f, err)
 		}
 		u := &unstructured.Unstructured{Object: obj}
+		// Pretend the operation started a minute and a half ago.
+		if _, ok, _ := unstructured.NestedString(obj, "status", "operationState", "startedAt"); ok {
+			start := time.Now().Add(-90 * time.Second).UTC()
+			_ = unstructured.SetNestedField(obj, start.Format(time.RFC3339), "status", "operationState", "startedAt")
+			if _, ok, _ := unstructured.NestedString(obj, "status", "operationState", "finishedAt"); ok {
+				_ = unstructured.SetNestedField(obj, start.Add(4*time.Second).Format(time.RFC3339), "status", "operationState", "finishedAt")
+			}
+		}
 		u.SetName(name)
 		u.SetNamespace("argocd")
 		if _, err := c.Dynamic.Resource(argocd.ApplicationsGVR).Namespace("argocd").Create(ctx, u, metav1.CreateOptions{}); err != nil {
@@ -79,14 +88,20 @@ func run(ctx context.Context) error {
 		fmt.Printf("\n$ ARGOCD_APP_NAME=%s NOTIFIER=stdout hook report\n", name)
 		cmd := exec.CommandContext(ctx, hook, "report")
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "KUBECONFIG=" + c.Kubeconfig,
-			"ARGOCD_APP_NAME=" + name, "NOTIFIER=stdout", "ARGOCD_URL=https://argocd.example.com", "LOG_LEVEL=warn"}
-		var out strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, os.Stderr
+			"ARGOCD_APP_NAME=" + name, "NOTIFIER=stdout", "ARGOCD_URL=https://argocd.example.com"}
+		var out, logs strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &logs
 		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("hook report for %s: %w", name, err)
+			return fmt.Errorf("hook report for %s: %w\n%s", name, err, logs.String())
 		}
 		if out.Len() == 0 {
-			out.WriteString("(nothing posted: a middle attempt of a retrying sync; RETRY_NOTIFY=first posts the first and the final one)\n")
+			// Say why from the hook's own log ("not posting: …").
+			for _, line := range strings.Split(logs.String(), "\n") {
+				var l struct{ Msg string }
+				if json.Unmarshal([]byte(line), &l) == nil && strings.HasPrefix(l.Msg, "not posting") {
+					fmt.Fprintf(&out, "(nothing posted — %s)\n", l.Msg)
+				}
+			}
 		}
 		fmt.Print(out.String())
 	}
