@@ -29,9 +29,19 @@ test: lint ## Run every test: unit, golden, fuzz seeds, real kube-apiserver end-
 	SYNCREPORT_TOOLS_BIN=$(TOOLS_BIN) go test -count=1 -timeout 40m ./...
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
+# Every fuzz target, as package:Target. Seeds run in `go test` too; this explores.
+FUZZ_TARGETS := ./internal/report:FuzzRender ./internal/argocd:FuzzDecode ./internal/recipients:FuzzCollect \
+	./internal/notify:FuzzClassify ./internal/health:FuzzPodCause ./internal/argocdapi:FuzzRevisionMetadata
+
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
-	go test -run='^$$' -fuzz='^FuzzRender$$' -fuzztime=$(FUZZTIME) ./internal/report
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  if go test -list "^$$name$$" $$pkg | grep -qx "$$name"; then \
+	    echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+	    go test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  else echo "fuzz target $$name missing in $$pkg"; exit 1; fi; \
+	done
 
 .PHONY: demo
 demo: ## Start a local embedded cluster, load sample apps, run `hook report` against each (stdout notifier).

@@ -39,7 +39,7 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return kindError{errUsage, err}
 	}
-	rc, dyn, err := kubeClient()
+	rc, dyn, err := kubeClient(log)
 	if err != nil {
 		return kindError{errUnreadable, err}
 	}
@@ -201,7 +201,7 @@ func diagnose(ctx context.Context, cfg *config.Config, rc *rest.Config, dyn dyna
 
 // kubeClient uses the in-cluster config in a Job and the usual kubeconfig
 // rules (KUBECONFIG, ~/.kube/config) elsewhere.
-func kubeClient() (*rest.Config, dynamic.Interface, error) {
+func kubeClient(log *slog.Logger) (*rest.Config, dynamic.Interface, error) {
 	rc, err := rest.InClusterConfig()
 	if err != nil {
 		rc, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
@@ -213,6 +213,18 @@ func kubeClient() (*rest.Config, dynamic.Interface, error) {
 	rc.UserAgent = "syncreport/" + version
 	rc.QPS, rc.Burst = 20, 40
 	rc.WarningHandler = rest.NoWarnings{}
+	// client-go waits out 429s and retries some 5xx on its own, logging only
+	// at klog's debug levels: say so, or a throttled hook looks hung.
+	rc.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			resp, err := rt.RoundTrip(req)
+			if err == nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500) {
+				log.Warn("kubernetes API answered "+resp.Status, "method", req.Method, "path", req.URL.Path,
+					"retryAfter", resp.Header.Get("Retry-After"))
+			}
+			return resp, err
+		})
+	}
 	dyn, err := dynamic.NewForConfig(rc)
 	return rc, dyn, err
 }
@@ -222,3 +234,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	_ = l.UnmarshalText([]byte(level)) // validated by config
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -70,12 +70,14 @@ func Retry(ctx context.Context, log *slog.Logger, initial time.Duration, what st
 	b.MaxInterval = 10 * time.Second
 	b.MaxElapsedTime = 0 // the context's deadline is the only bound
 	attempts, last := 0, ""
+	var lastErr error
 	err := backoff.Retry(func() error {
 		attempts++
 		err := fn()
 		if err == nil {
 			return nil
 		}
+		lastErr = err
 		var perm *backoff.PermanentError
 		if errors.As(err, &perm) || !Transient(err) {
 			return backoff.Permanent(err)
@@ -86,8 +88,9 @@ func Retry(ctx context.Context, log *slog.Logger, initial time.Duration, what st
 		last = err.Error()
 		return err
 	}, backoff.WithContext(b, ctx))
-	if err != nil && ctx.Err() != nil && attempts > 1 {
-		return fmt.Errorf("gave up after %d attempts: %w", attempts, err)
+	if err != nil && ctx.Err() != nil && lastErr != nil && !errors.Is(lastErr, ctx.Err()) {
+		// The deadline is why we stopped; the last answer is what was wrong.
+		return fmt.Errorf("gave up at the deadline after %d attempts: %w", attempts, lastErr)
 	}
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -54,6 +55,14 @@ type Config struct {
 	SlackAttemptTimeout time.Duration `envconfig:"SLACK_ATTEMPT_TIMEOUT" default:"10s" desc:"bound on one Slack request, so a hung one leaves time within HOOK_TIMEOUT to retry"`
 	FailOnDeliveryError bool          `envconfig:"FAIL_ON_DELIVERY_ERROR" default:"false" desc:"exit 4 when Slack cannot be reached; by default a notifier outage never fails the sync"`
 	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug | info | warn | error"`
+
+	GateWave               string        `envconfig:"GATE_WAVE" desc:"gate: the sync wave it judges up to (default: its Job's argocd.argoproj.io/sync-wave annotation, else 0)"`
+	GateRestarts           int           `envconfig:"GATE_RESTARTS" default:"2" desc:"gate: restarts of a crashing container (CrashLoopBackOff, OOMKilled) that fail the rollout"`
+	GateImagePullGrace     time.Duration `envconfig:"GATE_IMAGE_PULL_GRACE" default:"30s" desc:"gate: how long ErrImagePull/ImagePullBackOff may last before the rollout fails"`
+	GateConfigErrorGrace   time.Duration `envconfig:"GATE_CONFIG_ERROR_GRACE" default:"30s" desc:"gate: how long CreateContainerConfigError/CreateContainerError may last before the rollout fails"`
+	GateUnschedulableGrace time.Duration `envconfig:"GATE_UNSCHEDULABLE_GRACE" default:"2m" desc:"gate: how long a pod may stay unschedulable before the rollout fails"`
+	GateTimeout            time.Duration `envconfig:"GATE_TIMEOUT" default:"10m" desc:"gate: fail when the rollout is not healthy by then"`
+	GateTerminationLog     string        `envconfig:"GATE_TERMINATION_LOG" default:"/dev/termination-log" desc:"gate: file that gets the one-line cause of a failure (the pod's terminationMessagePath)"`
 }
 
 // Load reads the process environment (envconfig has no other source; tests
@@ -162,6 +171,29 @@ func (c *Config) Validate() error {
 		if _, err := os.Stat(c.ArgoCDKubeconfigFile); err != nil {
 			return fmt.Errorf("ARGOCD_KUBECONFIG_FILE: %w", unwrapPathError(err))
 		}
+	}
+	if c.GateWave != "" {
+		if _, err := strconv.ParseInt(c.GateWave, 10, 64); err != nil {
+			return fmt.Errorf("GATE_WAVE=%q: not a whole number", c.GateWave)
+		}
+	}
+	if c.GateRestarts < 1 {
+		return fmt.Errorf("GATE_RESTARTS=%d: must be at least 1", c.GateRestarts)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"GATE_IMAGE_PULL_GRACE", c.GateImagePullGrace},
+		{"GATE_CONFIG_ERROR_GRACE", c.GateConfigErrorGrace},
+		{"GATE_UNSCHEDULABLE_GRACE", c.GateUnschedulableGrace},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("%s=%s: must not be negative", d.name, d.v)
+		}
+	}
+	if c.GateTimeout <= 0 {
+		return fmt.Errorf("GATE_TIMEOUT=%s: must be positive", c.GateTimeout)
 	}
 	if c.PodName != "" && c.PodNamespace == "" {
 		return errors.New("POD_NAMESPACE: required with POD_NAME (set both from the downward API)")

@@ -81,11 +81,13 @@ func Collect(app *argocd.Application, verdict string, s Settings) []Recipient {
 	for _, key := range []string{AnnotationNotify, AnnotationNotify + "." + verdict} {
 		c.addList(app.Metadata.Annotations[key], "annotation:"+key)
 	}
+	// Configured channels are channels whatever they look like: Slack
+	// accepts "deploys", "#deploys" and "C0123…" for chat.postMessage.
 	if s.Channel != "" {
-		c.add(s.Channel, "SLACK_CHANNEL")
+		c.addChannel(s.Channel, "SLACK_CHANNEL")
 	}
 	if s.ChannelFailed != "" && (verdict == "failed" || verdict == "degraded") {
-		c.add(s.ChannelFailed, "SLACK_CHANNEL_FAILED")
+		c.addChannel(s.ChannelFailed, "SLACK_CHANNEL_FAILED")
 	}
 	return c.list
 }
@@ -101,7 +103,19 @@ func (c *collector) addList(v, source string) {
 	}
 }
 
-func (c *collector) add(v, source string) {
+func (c *collector) addChannel(v, source string) {
+	c.insert(v, source, func(v string) Recipient {
+		r := Recipient{Kind: Channel, Value: v}
+		if channelID.MatchString(v) {
+			r.SlackID = v
+		}
+		return r
+	})
+}
+
+func (c *collector) add(v, source string) { c.insert(v, source, parse) }
+
+func (c *collector) insert(v, source string, parse func(string) Recipient) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return

@@ -54,6 +54,8 @@ func TestCollect(t *testing.T) {
 			[]string{"channel:#deploys[SLACK_CHANNEL]"}},
 		{"failure channel in addition", app(nil, "", nil), "degraded", Settings{Channel: "#deploys", ChannelFailed: "#incidents"},
 			[]string{"channel:#deploys[SLACK_CHANNEL]", "channel:#incidents[SLACK_CHANNEL_FAILED]"}},
+		{"configured channel without # or as an ID", app(nil, "", nil), "failed", Settings{Channel: "deploys", ChannelFailed: "C0INCIDENT"},
+			[]string{"channel:deploys[SLACK_CHANNEL]", "channel:C0INCIDENT[SLACK_CHANNEL_FAILED]"}},
 		{"empty entries are ignored", app([]argocd.Info{{Name: "notify", Value: ", ,"}}, "", map[string]string{AnnotationNotify: ""}), "failed", Settings{}, nil},
 	}
 	for _, tt := range tests {

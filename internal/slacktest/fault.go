@@ -11,6 +11,12 @@ import (
 // delays the request and then handles it normally, which is how a slow but
 // successful Slack is simulated.
 type Fault struct {
+	// Accept handles the request normally (a message is posted) before the
+	// rest of the fault applies: with Delay, the client that gives up meanwhile
+	// has been posted for all the same; with Reset or an answer, the message
+	// is posted but the client hears of a failure. It simulates the ambiguous
+	// failures after which a retry would post twice.
+	Accept bool
 	// Delay holds the answer back. If the client gives up meanwhile (its
 	// per-attempt timeout fires) the request is dropped unprocessed: nothing is
 	// posted, so a retry that succeeds leaves exactly one message behind.

@@ -209,6 +209,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	endpoint := s.endpoint(r.URL.Path)
 	fault, faulted := s.record(r, endpoint, body)
 
+	var accepted *httptest.ResponseRecorder
+	if faulted && fault.Accept {
+		accepted = httptest.NewRecorder()
+		s.handle(accepted, r, endpoint, body)
+	}
 	if faulted {
 		if fault.Delay > 0 {
 			t := time.NewTimer(fault.Delay)
@@ -230,7 +235,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if accepted != nil {
+		for k, v := range accepted.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(accepted.Code)
+		_, _ = w.Write(accepted.Body.Bytes())
+		return
+	}
+	s.handle(w, r, endpoint, body)
+}
 
+// handle answers a request the way Slack would, faults aside.
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, endpoint string, body []byte) {
 	switch endpoint {
 	case EndpointWebhook:
 		s.webhook(w, body)

@@ -1,0 +1,388 @@
+{{/*
+The chart name, or nameOverride.
+*/}}
+{{- define "syncreport.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 52 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The full name that prefixes every resource: <release>-<chart>, or the release
+name when it already contains the chart name. 52 characters at most, the
+limit of a CronJob name; Job names add at most 9 ("-postsync").
+*/}}
+{{- define "syncreport.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart name and version for the helm.sh/chart label.
+*/}}
+{{- define "syncreport.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels on every resource.
+*/}}
+{{- define "syncreport.labels" -}}
+helm.sh/chart: {{ include "syncreport.chart" . }}
+{{ include "syncreport.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "syncreport.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Labels that identify this release's resources.
+*/}}
+{{- define "syncreport.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "syncreport.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+The ServiceAccount the hooks run as.
+*/}}
+{{- define "syncreport.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "syncreport.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Application the hooks report on.
+*/}}
+{{- define "syncreport.appName" -}}
+{{- default .Release.Name .Values.argocd.appName }}
+{{- end }}
+
+{{/*
+The namespace of the Application object: where the Role that reads it goes.
+*/}}
+{{- define "syncreport.appNamespace" -}}
+{{- default .Values.argocd.namespace .Values.argocd.appNamespace }}
+{{- end }}
+
+{{/*
+The name of the Role and RoleBinding in the Application's namespace. Several
+releases (one per app) share that namespace, so the release namespace is part
+of the name.
+*/}}
+{{- define "syncreport.argocdRoleName" -}}
+{{- printf "%s-%s" (include "syncreport.fullname" .) .Release.Namespace | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The image tag: image.tag or the chart's appVersion.
+*/}}
+{{- define "syncreport.imageTag" -}}
+{{- default .Chart.AppVersion .Values.image.tag }}
+{{- end }}
+
+{{/*
+The image reference, pinned by digest when image.digest is set.
+*/}}
+{{- define "syncreport.image" -}}
+{{- $ref := printf "%s:%s" .Values.image.repository (include "syncreport.imageTag" .) }}
+{{- with .Values.image.digest }}
+{{- $ref = printf "%s@%s" $ref . }}
+{{- end }}
+{{- $ref }}
+{{- end }}
+
+{{/*
+The Secret with the Slack credentials, or nothing when there is none.
+*/}}
+{{- define "syncreport.slackSecretName" -}}
+{{- if .Values.slack.existingSecret }}
+{{- .Values.slack.existingSecret }}
+{{- else if or .Values.slack.token .Values.slack.webhookURL }}
+{{- printf "%s-slack" (include "syncreport.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Environment variables the chart sets itself; `env` may not repeat them.
+*/}}
+{{- define "syncreport.managedEnv" -}}
+POD_NAME POD_NAMESPACE ARGOCD_NAMESPACE ARGOCD_APP_NAME ARGOCD_APP_NAMESPACE ARGOCD_URL ARGOCD_KUBECONFIG_FILE ARGOCD_SERVER ARGOCD_AUTH_TOKEN ARGOCD_AUTH_TOKEN_FILE ARGOCD_CA_FILE ARGOCD_INSECURE ARGOCD_PLAINTEXT NOTIFY_COMMIT_AUTHOR NOTIFIER SLACK_CHANNEL SLACK_API_URL SLACK_TOKEN SLACK_TOKEN_FILE SLACK_WEBHOOK_URL SLACK_WEBHOOK_URL_FILE STDOUT_FORMAT RETRY_NOTIFY HOOK_TIMEOUT FAIL_ON_DELIVERY_ERROR LOG_LEVEL HOOK_LOG_LINES GOMEMLIMIT
+{{- end }}
+
+{{/*
+The Secret keys mounted as files into the hook container, as a JSON list of
+{name, dir, secret, key, env}: the file is dir/key and env names the variable
+that gets its path. One per credential, so each volume holds one file.
+*/}}
+{{- define "syncreport.fileMounts" -}}
+{{- $v := .Values }}
+{{- $mounts := list }}
+{{- $secret := include "syncreport.slackSecretName" . }}
+{{- if and $secret $v.slack.mountAsFile }}
+{{- $slack := dict "name" "slack-credentials" "dir" "/var/run/secrets/syncreport/slack" "secret" $secret "key" $v.slack.tokenKey "env" "SLACK_TOKEN_FILE" }}
+{{- if eq $v.config.notifier "webhook" }}
+{{- $_ := set $slack "key" $v.slack.webhookURLKey }}
+{{- $_ := set $slack "env" "SLACK_WEBHOOK_URL_FILE" }}
+{{- end }}
+{{- $mounts = append $mounts $slack }}
+{{- end }}
+{{- $r := $v.argocd.remote }}
+{{- if eq $r.mode "kubeconfig" }}
+{{- $mounts = append $mounts (dict "name" "argocd-kubeconfig" "dir" "/var/run/secrets/syncreport/argocd-kubeconfig" "secret" $r.kubeconfigSecret.name "key" $r.kubeconfigSecret.key "env" "ARGOCD_KUBECONFIG_FILE") }}
+{{- else if eq $r.mode "api" }}
+{{- $mounts = append $mounts (dict "name" "argocd-token" "dir" "/var/run/secrets/syncreport/argocd-token" "secret" $r.tokenSecret.name "key" $r.tokenSecret.key "env" "ARGOCD_AUTH_TOKEN_FILE") }}
+{{- with $r.caSecret.name }}
+{{- $mounts = append $mounts (dict "name" "argocd-ca" "dir" "/var/run/secrets/syncreport/argocd-ca" "secret" . "key" $r.caSecret.key "env" "ARGOCD_CA_FILE") }}
+{{- end }}
+{{- end }}
+{{- toJson $mounts }}
+{{- end }}
+
+{{/*
+The Pod spec shared by every hook Job and the CronJob.
+Call with (dict "root" $ "args" (list "report")).
+*/}}
+{{- define "syncreport.podSpec" -}}
+{{- $root := .root }}
+{{- $v := $root.Values }}
+{{- $secret := include "syncreport.slackSecretName" $root }}
+{{- $managed := splitList " " (include "syncreport.managedEnv" $root) }}
+{{- $mounts := include "syncreport.fileMounts" $root | fromJsonArray }}
+{{- $remote := $v.argocd.remote -}}
+serviceAccountName: {{ include "syncreport.serviceAccountName" $root }}
+automountServiceAccountToken: true
+restartPolicy: Never
+enableServiceLinks: false
+{{- with $v.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $v.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.podSecurityContext }}
+securityContext:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+containers:
+  - name: hook
+    image: {{ include "syncreport.image" $root | quote }}
+    imagePullPolicy: {{ $v.image.pullPolicy }}
+    args: {{ toJson .args }}
+    env:
+      - name: POD_NAME
+        valueFrom:
+          fieldRef:
+            fieldPath: metadata.name
+      - name: POD_NAMESPACE
+        valueFrom:
+          fieldRef:
+            fieldPath: metadata.namespace
+      - name: ARGOCD_NAMESPACE
+        value: {{ $v.argocd.namespace | quote }}
+      {{- if not $v.argocd.discoverApp }}
+      - name: ARGOCD_APP_NAME
+        value: {{ include "syncreport.appName" $root | quote }}
+      {{- end }}
+      {{- with $v.argocd.appNamespace }}
+      - name: ARGOCD_APP_NAMESPACE
+        value: {{ . | quote }}
+      {{- end }}
+      {{- with $v.argocd.url }}
+      - name: ARGOCD_URL
+        value: {{ . | quote }}
+      {{- end }}
+      {{- if eq $remote.mode "api" }}
+      - name: ARGOCD_SERVER
+        value: {{ $remote.server | quote }}
+      {{- if $remote.insecure }}
+      - name: ARGOCD_INSECURE
+        value: "true"
+      {{- end }}
+      {{- if $remote.plaintext }}
+      - name: ARGOCD_PLAINTEXT
+        value: "true"
+      {{- end }}
+      {{- if $remote.notifyCommitAuthor }}
+      - name: NOTIFY_COMMIT_AUTHOR
+        value: "true"
+      {{- end }}
+      {{- end }}
+      {{- range $mounts }}
+      {{- if hasPrefix "ARGOCD_" .env }}
+      - name: {{ .env }}
+        value: {{ printf "%s/%s" .dir .key | quote }}
+      {{- end }}
+      {{- end }}
+      - name: NOTIFIER
+        value: {{ $v.config.notifier | quote }}
+      {{- with $v.slack.channel }}
+      - name: SLACK_CHANNEL
+        value: {{ . | quote }}
+      {{- end }}
+      {{- with $v.slack.apiURL }}
+      - name: SLACK_API_URL
+        value: {{ . | quote }}
+      {{- end }}
+      {{- range $mounts }}
+      {{- if hasPrefix "SLACK_" .env }}
+      - name: {{ .env }}
+        value: {{ printf "%s/%s" .dir .key | quote }}
+      {{- end }}
+      {{- end }}
+      {{- if and $secret (not $v.slack.mountAsFile) (or $v.slack.existingSecret $v.slack.token) }}
+      - name: SLACK_TOKEN
+        valueFrom:
+          secretKeyRef:
+            name: {{ $secret }}
+            key: {{ $v.slack.tokenKey }}
+            optional: true
+      {{- end }}
+      {{- if and $secret (not $v.slack.mountAsFile) (or $v.slack.existingSecret $v.slack.webhookURL) }}
+      - name: SLACK_WEBHOOK_URL
+        valueFrom:
+          secretKeyRef:
+            name: {{ $secret }}
+            key: {{ $v.slack.webhookURLKey }}
+            optional: true
+      {{- end }}
+      - name: STDOUT_FORMAT
+        value: {{ $v.config.stdoutFormat | quote }}
+      - name: RETRY_NOTIFY
+        value: {{ $v.config.retryNotify | quote }}
+      - name: HOOK_TIMEOUT
+        value: {{ $v.config.timeout | quote }}
+      - name: FAIL_ON_DELIVERY_ERROR
+        value: {{ $v.config.failOnDeliveryError | quote }}
+      - name: LOG_LEVEL
+        value: {{ $v.config.logLevel | quote }}
+      {{- if gt (int $v.config.logLines) 0 }}
+      - name: HOOK_LOG_LINES
+        value: {{ $v.config.logLines | quote }}
+      {{- end }}
+      - name: GOMEMLIMIT
+        valueFrom:
+          resourceFieldRef:
+            resource: limits.memory
+      {{- range $name := keys $v.env | sortAlpha }}
+      {{- if has $name $managed }}
+      {{- fail (printf "env.%s: the chart sets %s from its own value; set that instead (see the chart README)" $name $name) }}
+      {{- end }}
+      - name: {{ $name }}
+        value: {{ index $v.env $name | toString | quote }}
+      {{- end }}
+      {{- with $v.extraEnv }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+    {{- with $v.resources }}
+    resources:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    {{- with $v.securityContext }}
+    securityContext:
+      {{- toYaml . | nindent 6 }}
+    {{- end }}
+    terminationMessagePolicy: FallbackToLogsOnError
+    {{- if or $mounts $v.extraVolumeMounts }}
+    volumeMounts:
+      {{- range $mounts }}
+      - name: {{ .name }}
+        mountPath: {{ .dir }}
+        readOnly: true
+      {{- end }}
+      {{- with $v.extraVolumeMounts }}
+      {{- toYaml . | nindent 6 }}
+      {{- end }}
+    {{- end }}
+{{- if or $mounts $v.extraVolumes }}
+volumes:
+  {{- range $mounts }}
+  - name: {{ .name }}
+    secret:
+      secretName: {{ .secret }}
+      # A missing Secret or key fails the hook at once, naming the variable,
+      # instead of leaving its Pod in ContainerCreating until the deadline.
+      optional: true
+      items:
+        - key: {{ .key }}
+          path: {{ .key }}
+  {{- end }}
+  {{- with $v.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end }}
+{{- with $v.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Pod template metadata for a component.
+Call with (dict "root" $ "component" "postsync-hook").
+*/}}
+{{- define "syncreport.podMetadata" -}}
+{{- $v := .root.Values -}}
+labels:
+  {{- include "syncreport.selectorLabels" .root | nindent 2 }}
+  app.kubernetes.io/component: {{ .component }}
+  {{- with $v.podLabels }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- with $v.podAnnotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+A hook Job. Call with (dict "root" $ "hook" "PostSync" "suffix" "postsync"
+"args" (list "report") "wave" "").
+*/}}
+{{- define "syncreport.hookJob" -}}
+{{- $root := .root }}
+{{- $v := $root.Values }}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ include "syncreport.fullname" $root }}-{{ .suffix }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "syncreport.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: {{ .suffix }}-hook
+  annotations:
+    argocd.argoproj.io/hook: {{ .hook }}
+    argocd.argoproj.io/hook-delete-policy: BeforeHookCreation,HookSucceeded
+    {{- with .wave }}
+    argocd.argoproj.io/sync-wave: {{ . | quote }}
+    {{- end }}
+spec:
+  backoffLimit: 0
+  activeDeadlineSeconds: {{ $v.job.activeDeadlineSeconds }}
+  ttlSecondsAfterFinished: {{ $v.job.ttlSecondsAfterFinished }}
+  template:
+    metadata:
+      {{- include "syncreport.podMetadata" (dict "root" $root "component" (printf "%s-hook" .suffix)) | nindent 6 }}
+    spec:
+      {{- include "syncreport.podSpec" (dict "root" $root "args" .args) | nindent 6 }}
+{{- end }}
