@@ -11,14 +11,24 @@ cache=${SYNCREPORT_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/syncreport/tools}
 bin=$cache/bin
 mkdir -p "$bin"
 # One build at a time: make, test binaries and helpers may all call this.
-exec 9>"$cache/.install.lock"
-flock 9
+# When everything is already built, answer without waiting for the lock
+# (a long unrelated build may hold it).
+lock() { exec 9>"$cache/.install.lock"; flock 9; }
 
 modver() { (cd "$here/$1" && go list -m -f '{{.Version}}' "$2"); }
 ETCD_VERSION=$(modver etcd go.etcd.io/etcd/server/v3)
 KUBE_VERSION=$(modver kube k8s.io/kubernetes)
 HELM_VERSION=v3.21.4
 ARGOCD_VERSION=v3.6.1
+
+ready=yes
+for t in etcd-$ETCD_VERSION kube-apiserver-$KUBE_VERSION kubectl-$KUBE_VERSION helm-$HELM_VERSION; do
+  [ -x "$bin/$t" ] || ready=no
+done
+[ "$(cat "$cache/argocd-crds" 2>/dev/null)" = "$(go env GOMODCACHE)/github.com/argoproj/argo-cd/v3@$ARGOCD_VERSION/manifests/crds" ] || ready=no
+if [ $ready = no ]; then
+  lock
+fi
 
 build() { # name version dir pkg
   local out=$bin/$1-$2
