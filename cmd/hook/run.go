@@ -18,6 +18,7 @@ const (
 	exitUsage      = 2 // bad configuration or command line
 	exitUnreadable = 3 // the Application could not be found or read
 	exitDelivery   = 4 // delivery failed and FAIL_ON_DELIVERY_ERROR=true
+	exitRollout    = 5 // gate: the rollout failed or timed out
 )
 
 // Error kinds that pick the exit code; wrap with fmt.Errorf("%w: %w", kind, err).
@@ -37,6 +38,8 @@ func exitCode(err error) int {
 		return exitUnreadable
 	case errors.Is(err, errDelivery):
 		return exitDelivery
+	case errors.Is(err, errRollout):
+		return exitRollout
 	}
 	return exitInternal
 }
@@ -58,11 +61,13 @@ Usage:
   hook [report]                      run as a PostSync/SyncFail hook: find the app, judge it, deliver the report
   hook render --app-file FILE|- [--format text|json|slack]
                                      judge an Application document (kubectl get app -o json|yaml); no cluster, no Slack
+  hook gate                          run as a Sync hook: watch this sync's rollout, exit 0 when Healthy,
+                                     5 as soon as it is definitively broken (crash loop, image pull, …) or GATE_TIMEOUT
   hook version                       print the version
   hook --help                        this help and the environment variables
 
 Exit codes: 0 done; 2 bad configuration or usage; 3 application not readable;
-4 delivery failed (only with FAIL_ON_DELIVERY_ERROR=true).
+4 delivery failed (only with FAIL_ON_DELIVERY_ERROR=true); 5 gate: the rollout failed or timed out.
 
 Environment:
 `
@@ -84,11 +89,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runReport(ctx, stdout, stderr)
 	case "render":
 		return runRender(args, stdout, stderr)
+	case "gate":
+		if len(args) > 0 {
+			return usageErr("gate takes no arguments, got %q (settings come from the environment; see hook --help)", args[0])
+		}
+		return runGate(ctx, stderr)
 	case "version":
 		fmt.Fprintln(stdout, version)
 		return nil
 	}
-	return usageErr("unknown command %q (want report, render or version; see hook --help)", cmd)
+	return usageErr("unknown command %q (want report, render, gate or version; see hook --help)", cmd)
 }
 
 // newFlagSet returns a flag set whose errors become usage errors instead of

@@ -4,11 +4,6 @@ import (
 	"sort"
 	"strconv"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -24,12 +19,12 @@ import (
 // with the highest deployment.kubernetes.io/revision), then in that
 // ReplicaSet's failure to create pods, then in the Deployment's own Warning
 // events.
-func AssessDeployment(d *appsv1.Deployment, rs []appsv1.ReplicaSet, pods []corev1.Pod, events []corev1.Event) Result {
+func AssessDeployment(d *Deployment, rs []ReplicaSet, pods []Pod, events []Event) Result {
 	r, _ := assessDeployment(d, rs, pods, events)
 	return r
 }
 
-func assessDeployment(d *appsv1.Deployment, rs []appsv1.ReplicaSet, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+func assessDeployment(d *Deployment, rs []ReplicaSet, pods []Pod, events []Event) (Result, podIssue) {
 	r := Result{Ref: ref("apps", "Deployment", &d.ObjectMeta)}
 	r.Status, r.Message = deploymentStatus(d)
 	if !unhealthy(r.Status) {
@@ -48,7 +43,7 @@ func assessDeployment(d *appsv1.Deployment, rs []appsv1.ReplicaSet, pods []corev
 		}
 	}
 	if r.Cause == "" {
-		if c := deploymentCondition(d.Status, appsv1.DeploymentReplicaFailure); c != nil && c.Status == corev1.ConditionTrue {
+		if c := deploymentCondition(d.Status, "ReplicaFailure"); c != nil && c.Status == conditionTrue {
 			r.Cause = c.Reason + ": " + oneLine(c.Message)
 		}
 	}
@@ -61,8 +56,8 @@ func assessDeployment(d *appsv1.Deployment, rs []appsv1.ReplicaSet, pods []corev
 // CurrentReplicaSet returns the ReplicaSet of d's current revision: among
 // those d controls, the one with the highest deployment.kubernetes.io/revision
 // annotation (the newest, on a tie). It returns nil if d controls none.
-func CurrentReplicaSet(d *appsv1.Deployment, rs []appsv1.ReplicaSet) *appsv1.ReplicaSet {
-	var cur *appsv1.ReplicaSet
+func CurrentReplicaSet(d *Deployment, rs []ReplicaSet) *ReplicaSet {
+	var cur *ReplicaSet
 	var curRev int64 = -1
 	for i := range rs {
 		r := &rs[i]
@@ -83,25 +78,19 @@ func CurrentReplicaSet(d *appsv1.Deployment, rs []appsv1.ReplicaSet) *appsv1.Rep
 // AssessStatefulSet judges a StatefulSet; the cause is looked for in the
 // pods of status.updateRevision (label controller-revision-hash), then in
 // any pod it owns, then in its own Warning events (e.g. FailedCreate).
-func AssessStatefulSet(s *appsv1.StatefulSet, pods []corev1.Pod, events []corev1.Event) Result {
+func AssessStatefulSet(s *StatefulSet, pods []Pod, events []Event) Result {
 	r, _ := assessStatefulSet(s, pods, events)
 	return r
 }
 
-func assessStatefulSet(s *appsv1.StatefulSet, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+func assessStatefulSet(s *StatefulSet, pods []Pod, events []Event) (Result, podIssue) {
 	r := Result{Ref: ref("apps", "StatefulSet", &s.ObjectMeta)}
 	r.Status, r.Message = statefulSetStatus(s)
 	if !unhealthy(r.Status) {
 		return r, podIssue{}
 	}
 	all := owned(pods, "StatefulSet", &s.ObjectMeta)
-	var current []*corev1.Pod
-	for _, p := range all {
-		if s.Status.UpdateRevision == "" || p.Labels[appsv1.ControllerRevisionHashLabelKey] == s.Status.UpdateRevision {
-			current = append(current, p)
-		}
-	}
-	for _, set := range [][]*corev1.Pod{current, all} {
+	for _, set := range [][]*Pod{StatefulSetPods(s, pods), all} {
 		if is, n := worstPod(set, events); is.severity > 0 {
 			r.Cause = withOthers(is, n)
 			return r, is
@@ -113,12 +102,12 @@ func assessStatefulSet(s *appsv1.StatefulSet, pods []corev1.Pod, events []corev1
 
 // AssessDaemonSet judges a DaemonSet; the cause is looked for in its pods,
 // then in its own Warning events.
-func AssessDaemonSet(ds *appsv1.DaemonSet, pods []corev1.Pod, events []corev1.Event) Result {
+func AssessDaemonSet(ds *DaemonSet, pods []Pod, events []Event) Result {
 	r, _ := assessDaemonSet(ds, pods, events)
 	return r
 }
 
-func assessDaemonSet(ds *appsv1.DaemonSet, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+func assessDaemonSet(ds *DaemonSet, pods []Pod, events []Event) (Result, podIssue) {
 	r := Result{Ref: ref("apps", "DaemonSet", &ds.ObjectMeta)}
 	r.Status, r.Message = daemonSetStatus(ds)
 	return withPodCause(r, "DaemonSet", &ds.ObjectMeta, pods, events)
@@ -126,12 +115,12 @@ func assessDaemonSet(ds *appsv1.DaemonSet, pods []corev1.Pod, events []corev1.Ev
 
 // AssessReplicaSet judges a ReplicaSet; the cause is looked for in its
 // pods, then in its ReplicaFailure condition and its own Warning events.
-func AssessReplicaSet(rs *appsv1.ReplicaSet, pods []corev1.Pod, events []corev1.Event) Result {
+func AssessReplicaSet(rs *ReplicaSet, pods []Pod, events []Event) Result {
 	r, _ := assessReplicaSet(rs, pods, events)
 	return r
 }
 
-func assessReplicaSet(rs *appsv1.ReplicaSet, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+func assessReplicaSet(rs *ReplicaSet, pods []Pod, events []Event) (Result, podIssue) {
 	r := Result{Ref: ref("apps", "ReplicaSet", &rs.ObjectMeta)}
 	r.Status, r.Message = replicaSetStatus(rs)
 	r, is := withPodCause(r, "ReplicaSet", &rs.ObjectMeta, pods, events)
@@ -147,12 +136,12 @@ func assessReplicaSet(rs *appsv1.ReplicaSet, pods []corev1.Pod, events []corev1.
 // (BackoffLimitExceeded, DeadlineExceeded, …) and the most recent failed
 // pod, with its exit code: "BackoffLimitExceeded: pod migrate-x7k: container
 // "migrate" failed, exit code 2: …".
-func AssessJob(j *batchv1.Job, pods []corev1.Pod, events []corev1.Event) Result {
+func AssessJob(j *Job, pods []Pod, events []Event) Result {
 	r, _ := assessJob(j, pods, events)
 	return r
 }
 
-func assessJob(j *batchv1.Job, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+func assessJob(j *Job, pods []Pod, events []Event) (Result, podIssue) {
 	r := Result{Ref: ref("batch", "Job", &j.ObjectMeta)}
 	r.Status, r.Message = jobStatus(j)
 	r, is := withPodCause(r, "Job", &j.ObjectMeta, pods, events)
@@ -170,12 +159,12 @@ func assessJob(j *batchv1.Job, pods []corev1.Pod, events []corev1.Event) (Result
 }
 
 // AssessPod judges a Pod; its cause is PodCause.
-func AssessPod(p *corev1.Pod, events []corev1.Event) Result {
+func AssessPod(p *Pod, events []Event) Result {
 	r, _ := assessPod(p, events)
 	return r
 }
 
-func assessPod(p *corev1.Pod, events []corev1.Event) (Result, podIssue) {
+func assessPod(p *Pod, events []Event) (Result, podIssue) {
 	r := Result{Ref: ref("", "Pod", &p.ObjectMeta)}
 	r.Status, r.Message = podStatus(p)
 	if !unhealthy(r.Status) {
@@ -189,7 +178,7 @@ func assessPod(p *corev1.Pod, events []corev1.Event) (Result, podIssue) {
 // AssessPVC judges a PersistentVolumeClaim. A Pending or Lost claim's cause
 // is its latest event of any type, since WaitForFirstConsumer is Normal:
 // "ProvisioningFailed: storageclass.storage.k8s.io "fast" not found".
-func AssessPVC(pvc *corev1.PersistentVolumeClaim, events []corev1.Event) Result {
+func AssessPVC(pvc *PersistentVolumeClaim, events []Event) Result {
 	r := Result{Ref: ref("", "PersistentVolumeClaim", &pvc.ObjectMeta)}
 	r.Status, r.Message = pvcStatus(pvc)
 	if unhealthy(r.Status) {
@@ -203,7 +192,7 @@ func AssessPVC(pvc *corev1.PersistentVolumeClaim, events []corev1.Event) Result 
 
 // AssessService judges a Service: a LoadBalancer without an ingress address
 // is Progressing; its cause is its latest Warning event.
-func AssessService(s *corev1.Service, events []corev1.Event) Result {
+func AssessService(s *Service, events []Event) Result {
 	r := Result{Ref: ref("", "Service", &s.ObjectMeta)}
 	r.Status, r.Message = serviceStatus(s)
 	return withOwnEvent(r, "Service", &s.ObjectMeta, events)
@@ -211,7 +200,7 @@ func AssessService(s *corev1.Service, events []corev1.Event) Result {
 
 // AssessIngress judges an Ingress: without a load balancer address it is
 // Progressing.
-func AssessIngress(i *networkingv1.Ingress, events []corev1.Event) Result {
+func AssessIngress(i *Ingress, events []Event) Result {
 	r := Result{Ref: ref("networking.k8s.io", "Ingress", &i.ObjectMeta)}
 	r.Status, r.Message = ingressStatus(i)
 	return withOwnEvent(r, "Ingress", &i.ObjectMeta, events)
@@ -219,13 +208,13 @@ func AssessIngress(i *networkingv1.Ingress, events []corev1.Event) Result {
 
 // AssessHPA judges an autoscaling/v2 HorizontalPodAutoscaler by its
 // conditions, as gitops-engine does.
-func AssessHPA(h *autoscalingv2.HorizontalPodAutoscaler, events []corev1.Event) Result {
+func AssessHPA(h *HorizontalPodAutoscaler, events []Event) Result {
 	r := Result{Ref: ref("autoscaling", "HorizontalPodAutoscaler", &h.ObjectMeta)}
 	r.Status, r.Message = hpaStatus(h)
 	return withOwnEvent(r, "HorizontalPodAutoscaler", &h.ObjectMeta, events)
 }
 
-func withPodCause(r Result, kind string, m *metav1.ObjectMeta, pods []corev1.Pod, events []corev1.Event) (Result, podIssue) {
+func withPodCause(r Result, kind string, m *ObjectMeta, pods []Pod, events []Event) (Result, podIssue) {
 	if !unhealthy(r.Status) {
 		return r, podIssue{}
 	}
@@ -238,7 +227,7 @@ func withPodCause(r Result, kind string, m *metav1.ObjectMeta, pods []corev1.Pod
 	return r, podIssue{}
 }
 
-func withOwnEvent(r Result, kind string, m *metav1.ObjectMeta, events []corev1.Event) Result {
+func withOwnEvent(r Result, kind string, m *ObjectMeta, events []Event) Result {
 	if unhealthy(r.Status) {
 		r.Cause = latestWarning(eventsFor(events, kind, m.Name, m.UID))
 	}
@@ -246,8 +235,8 @@ func withOwnEvent(r Result, kind string, m *metav1.ObjectMeta, events []corev1.E
 }
 
 // owned returns the pods with an owner reference to the object, by name.
-func owned(pods []corev1.Pod, kind string, owner *metav1.ObjectMeta) []*corev1.Pod {
-	var out []*corev1.Pod
+func owned(pods []Pod, kind string, owner *ObjectMeta) []*Pod {
+	var out []*Pod
 	for i := range pods {
 		if ownedBy(pods[i].OwnerReferences, kind, owner) {
 			out = append(out, &pods[i])
@@ -257,7 +246,7 @@ func owned(pods []corev1.Pod, kind string, owner *metav1.ObjectMeta) []*corev1.P
 	return out
 }
 
-func ownedBy(refs []metav1.OwnerReference, kind string, owner *metav1.ObjectMeta) bool {
+func ownedBy(refs []metav1.OwnerReference, kind string, owner *ObjectMeta) bool {
 	for _, o := range refs {
 		if owner.UID != "" {
 			if o.UID == owner.UID {

@@ -9,7 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -60,11 +59,11 @@ func (a podIssue) worse(b podIssue) bool {
 // probe (from its Unhealthy events) or else the pod's latest Warning event.
 // events may hold any events of the namespace; only the pod's are used. It
 // returns "" when nothing is wrong that the pod shows.
-func PodCause(pod *corev1.Pod, events []corev1.Event) string {
+func PodCause(pod *Pod, events []Event) string {
 	return diagnosePod(pod, events).text
 }
 
-func diagnosePod(pod *corev1.Pod, events []corev1.Event) podIssue {
+func diagnosePod(pod *Pod, events []Event) podIssue {
 	is := podIssueOf(pod, events)
 	// Names and reasons come from the API as written by anyone: keep the
 	// line a line.
@@ -77,8 +76,8 @@ func diagnosePod(pod *corev1.Pod, events []corev1.Event) podIssue {
 	return is
 }
 
-func podIssueOf(pod *corev1.Pod, events []corev1.Event) podIssue {
-	if pod == nil || pod.Status.Phase == corev1.PodSucceeded {
+func podIssueOf(pod *Pod, events []Event) podIssue {
+	if pod == nil || pod.Status.Phase == podSucceeded {
 		return podIssue{}
 	}
 	evs := eventsFor(events, "Pod", pod.Name, pod.UID)
@@ -90,7 +89,7 @@ func podIssueOf(pod *corev1.Pod, events []corev1.Event) podIssue {
 
 	// A container that will not run is the most specific cause there is.
 	best := podIssue{}
-	for i, statuses := range [][]corev1.ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
+	for i, statuses := range [][]ContainerStatus{pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses} {
 		for j := range statuses {
 			c := containerIssue(pod, &statuses[j], i == 0, evs)
 			if c.severity > 0 && (best.severity == 0 || c.worse(best)) {
@@ -104,7 +103,7 @@ func podIssueOf(pod *corev1.Pod, events []corev1.Event) podIssue {
 		return best
 	}
 
-	if c := podCondition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+	if c := podCondition(pod, podScheduled); c != nil && c.Status == conditionFalse && c.Reason == podReasonUnschedulable {
 		msg := c.Message
 		if msg == "" {
 			if e := firstEvent(evs, "FailedScheduling"); e != nil {
@@ -115,7 +114,7 @@ func podIssueOf(pod *corev1.Pod, events []corev1.Event) podIssue {
 		return issue
 	}
 
-	if pod.Status.Phase == corev1.PodFailed && pod.Status.Reason != "" {
+	if pod.Status.Phase == podFailed && pod.Status.Reason != "" {
 		// Evicted, DeadlineExceeded, NodeLost, …: the kubelet says why.
 		issue.severity = sevFatal
 		issue.text = prefix + pod.Status.Reason
@@ -125,9 +124,9 @@ func podIssueOf(pod *corev1.Pod, events []corev1.Event) podIssue {
 		return issue
 	}
 
-	if pod.Status.Phase == corev1.PodRunning && !podReady(pod) {
+	if pod.Status.Phase == podRunning && !podReady(pod) {
 		for _, e := range evs {
-			if e.Type == corev1.EventTypeWarning && e.Reason == "Unhealthy" && strings.HasPrefix(e.Message, "Readiness probe") {
+			if e.Type == eventWarning && e.Reason == "Unhealthy" && strings.HasPrefix(e.Message, "Readiness probe") {
 				name := eventContainer(e)
 				if name == "" {
 					name = firstNotReady(pod)
@@ -142,12 +141,12 @@ func podIssueOf(pod *corev1.Pod, events []corev1.Event) podIssue {
 	if podReady(pod) {
 		return podIssue{}
 	}
-	scheduled := podCondition(pod, corev1.PodScheduled)
+	scheduled := podCondition(pod, podScheduled)
 	for _, e := range evs {
-		if e.Reason == "FailedScheduling" && scheduled != nil && scheduled.Status == corev1.ConditionTrue {
+		if e.Reason == "FailedScheduling" && scheduled != nil && scheduled.Status == conditionTrue {
 			continue // history: the pod has a node now
 		}
-		if e.Type == corev1.EventTypeWarning {
+		if e.Type == eventWarning {
 			issue.severity = sevWarning
 			issue.text = prefix + e.Reason + ": " + oneLine(e.Message) + times(e.Count)
 			return issue
@@ -157,7 +156,7 @@ func podIssueOf(pod *corev1.Pod, events []corev1.Event) podIssue {
 }
 
 // containerIssue judges one container status; text lacks the pod prefix.
-func containerIssue(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, evs []*corev1.Event) podIssue {
+func containerIssue(pod *Pod, cs *ContainerStatus, init bool, evs []*Event) podIssue {
 	label := fmt.Sprintf("container %q", cs.Name)
 	if init {
 		label = "init " + label
@@ -192,7 +191,7 @@ func containerIssue(pod *corev1.Pod, cs *corev1.ContainerStatus, init bool, evs 
 		// ImagePullBackOff only says "Back-off pulling image"; the
 		// registry's answer is in the last Failed event.
 		for _, e := range evs {
-			if e.Type == corev1.EventTypeWarning && e.Reason == "Failed" && strings.Contains(e.Message, "pull") &&
+			if e.Type == eventWarning && e.Reason == "Failed" && strings.Contains(e.Message, "pull") &&
 				(eventContainer(e) == "" || eventContainer(e) == cs.Name) {
 				detail = e.Message
 				break
@@ -238,7 +237,7 @@ func isImageReason(r string) bool {
 
 // exitCode renders "exit code 1 (3 restarts)"; the reason is added when it
 // says more than "Error".
-func exitCode(t *corev1.ContainerStateTerminated, restartCount int32) string {
+func exitCode(t *ContainerStateTerminated, restartCount int32) string {
 	s := fmt.Sprintf("exit code %d", t.ExitCode)
 	var extra []string
 	if t.Reason != "" && t.Reason != "Error" && t.Reason != "Completed" {
@@ -279,7 +278,7 @@ func times(n int32) string {
 
 // crashDetail is ": <termination message>", or else the liveness or startup
 // probe failure that got the container killed.
-func crashDetail(t *corev1.ContainerStateTerminated, container string, evs []*corev1.Event) string {
+func crashDetail(t *ContainerStateTerminated, container string, evs []*Event) string {
 	if m := terminationLine(t.Message); m != "" {
 		return ": " + m
 	}
@@ -292,7 +291,7 @@ func crashDetail(t *corev1.ContainerStateTerminated, container string, evs []*co
 	return ""
 }
 
-func oom(pod *corev1.Pod, container string, code int32, restartCount int32) string {
+func oom(pod *Pod, container string, code int32, restartCount int32) string {
 	s := fmt.Sprintf("OOMKilled, exit code %d, ", code)
 	if lim := memoryLimit(pod, container); lim != "" {
 		s += "memory limit " + lim
@@ -302,13 +301,13 @@ func oom(pod *corev1.Pod, container string, code int32, restartCount int32) stri
 	return s + restarts(restartCount)
 }
 
-func memoryLimit(pod *corev1.Pod, container string) string {
-	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+func memoryLimit(pod *Pod, container string) string {
+	for _, list := range [][]Container{pod.Spec.Containers, pod.Spec.InitContainers} {
 		for _, c := range list {
 			if c.Name != container {
 				continue
 			}
-			if q, ok := c.Resources.Limits[corev1.ResourceMemory]; ok {
+			if q, ok := c.Resources.Limits["memory"]; ok {
 				return q.String()
 			}
 			return ""
@@ -317,8 +316,8 @@ func memoryLimit(pod *corev1.Pod, container string) string {
 	return ""
 }
 
-func specImage(pod *corev1.Pod, container string) string {
-	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+func specImage(pod *Pod, container string) string {
+	for _, list := range [][]Container{pod.Spec.Containers, pod.Spec.InitContainers} {
 		for _, c := range list {
 			if c.Name == container {
 				return c.Image
@@ -384,7 +383,7 @@ func oneLine(s string) string {
 	return string(r[:maxLine-1]) + "…"
 }
 
-func firstNotReady(pod *corev1.Pod) string {
+func firstNotReady(pod *Pod) string {
 	for _, cs := range pod.Status.ContainerStatuses {
 		if !cs.Ready {
 			return cs.Name
@@ -395,8 +394,8 @@ func firstNotReady(pod *corev1.Pod) string {
 
 // eventsFor returns the events that involve the object, newest first. A
 // UID on both sides must match: StatefulSet pods reuse names.
-func eventsFor(events []corev1.Event, kind, name string, uid types.UID) []*corev1.Event {
-	var out []*corev1.Event
+func eventsFor(events []Event, kind, name string, uid types.UID) []*Event {
+	var out []*Event
 	for i := range events {
 		io := &events[i].InvolvedObject
 		if io.Kind != kind || io.Name != name {
@@ -411,7 +410,7 @@ func eventsFor(events []corev1.Event, kind, name string, uid types.UID) []*corev
 	return out
 }
 
-func firstEvent(evs []*corev1.Event, reason string) *corev1.Event {
+func firstEvent(evs []*Event, reason string) *Event {
 	for _, e := range evs {
 		if e.Reason == reason {
 			return e
@@ -422,7 +421,7 @@ func firstEvent(evs []*corev1.Event, reason string) *corev1.Event {
 
 // eventTime is when the event was last seen. Events written through
 // events.k8s.io/v1 carry eventTime and series instead of the timestamps.
-func eventTime(e *corev1.Event) time.Time {
+func eventTime(e *Event) time.Time {
 	switch {
 	case e.Series != nil && !e.Series.LastObservedTime.IsZero():
 		return e.Series.LastObservedTime.Time
@@ -437,7 +436,7 @@ func eventTime(e *corev1.Event) time.Time {
 }
 
 // eventContainer reads the container from a fieldPath like "spec.containers{app}".
-func eventContainer(e *corev1.Event) string {
+func eventContainer(e *Event) string {
 	fp := e.InvolvedObject.FieldPath
 	i := strings.IndexByte(fp, '{')
 	if i < 0 || !strings.HasSuffix(fp, "}") {
@@ -447,9 +446,9 @@ func eventContainer(e *corev1.Event) string {
 }
 
 // latestWarning renders the newest Warning event as "Reason: message".
-func latestWarning(evs []*corev1.Event) string {
+func latestWarning(evs []*Event) string {
 	for _, e := range evs {
-		if e.Type == corev1.EventTypeWarning {
+		if e.Type == eventWarning {
 			return e.Reason + ": " + oneLine(e.Message) + times(e.Count)
 		}
 	}
@@ -458,7 +457,7 @@ func latestWarning(evs []*corev1.Event) string {
 
 // worstPod picks the pod to name among pods, and counts the others that
 // have an issue too.
-func worstPod(pods []*corev1.Pod, events []corev1.Event) (podIssue, int) {
+func worstPod(pods []*Pod, events []Event) (podIssue, int) {
 	var best podIssue
 	n := 0
 	for _, p := range pods {

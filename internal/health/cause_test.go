@@ -5,9 +5,6 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,16 +13,16 @@ import (
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // pod builds a running, scheduled pod with one container "app", changed by mut.
-func pod(name string, mut func(*corev1.Pod)) corev1.Pod {
-	p := corev1.Pod{
+func pod(name string, mut func(*Pod)) Pod {
+	p := Pod{
 		ObjectMeta: meta(name),
-		Spec: corev1.PodSpec{
-			RestartPolicy: corev1.RestartPolicyAlways,
-			Containers:    []corev1.Container{{Name: "app", Image: "ghcr.io/acme/web:v2"}},
+		Spec: PodSpec{
+			RestartPolicy: restartAlways,
+			Containers:    []Container{{Name: "app", Image: "ghcr.io/acme/web:v2"}},
 		},
-		Status: corev1.PodStatus{
-			Phase:      corev1.PodRunning,
-			Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}},
+		Status: PodStatus{
+			Phase:      podRunning,
+			Conditions: []Condition{{Type: podScheduled, Status: conditionTrue}},
 		},
 	}
 	if mut != nil {
@@ -34,45 +31,45 @@ func pod(name string, mut func(*corev1.Pod)) corev1.Pod {
 	return p
 }
 
-func ownedByRef(kind string, m metav1.ObjectMeta) func(*corev1.Pod) {
-	return func(p *corev1.Pod) {
+func ownedByRef(kind string, m ObjectMeta) func(*Pod) {
+	return func(p *Pod) {
 		p.OwnerReferences = append(p.OwnerReferences, metav1.OwnerReference{Kind: kind, Name: m.Name, UID: m.UID, Controller: ptr(true)})
 	}
 }
 
-func crashLoop(exit int32, reason, msg string, restarts int32) func(*corev1.Pod) {
-	return func(p *corev1.Pod) {
-		p.Status.ContainerStatuses = []corev1.ContainerStatus{{
+func crashLoop(exit int32, reason, msg string, restarts int32) func(*Pod) {
+	return func(p *Pod) {
+		p.Status.ContainerStatuses = []ContainerStatus{{
 			Name: "app", RestartCount: restarts, Image: p.Spec.Containers[0].Image,
-			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container=app"}},
-			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+			State: ContainerState{Waiting: &ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container=app"}},
+			LastTerminationState: ContainerState{Terminated: &ContainerStateTerminated{
 				ExitCode: exit, Reason: reason, Message: msg, FinishedAt: metav1.NewTime(t0),
 			}},
 		}}
 	}
 }
 
-func waitingIn(reason, msg string) func(*corev1.Pod) {
-	return func(p *corev1.Pod) {
-		p.Status.Phase = corev1.PodPending
-		p.Status.ContainerStatuses = []corev1.ContainerStatus{{
+func waitingIn(reason, msg string) func(*Pod) {
+	return func(p *Pod) {
+		p.Status.Phase = podPending
+		p.Status.ContainerStatuses = []ContainerStatus{{
 			Name: "app", Image: p.Spec.Containers[0].Image,
-			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: msg}},
+			State: ContainerState{Waiting: &ContainerStateWaiting{Reason: reason, Message: msg}},
 		}}
 	}
 }
 
-func event(kind, name, uid, typ, reason, msg string, at time.Time) corev1.Event {
-	return corev1.Event{
-		ObjectMeta:     metav1.ObjectMeta{Name: name + "." + reason, Namespace: "shop"},
-		InvolvedObject: corev1.ObjectReference{Kind: kind, Name: name, Namespace: "shop", UID: types.UID(uid)},
+func event(kind, name, uid, typ, reason, msg string, at time.Time) Event {
+	return Event{
+		ObjectMeta:     ObjectMeta{Name: name + "." + reason, Namespace: "shop"},
+		InvolvedObject: ObjectReference{Kind: kind, Name: name, Namespace: "shop", UID: types.UID(uid)},
 		Type:           typ, Reason: reason, Message: msg,
 		LastTimestamp: metav1.NewTime(at), Count: 1,
 	}
 }
 
-func chain(fs ...func(*corev1.Pod)) func(*corev1.Pod) {
-	return func(p *corev1.Pod) {
+func chain(fs ...func(*Pod)) func(*Pod) {
+	return func(p *Pod) {
 		for _, f := range fs {
 			f(p)
 		}
@@ -84,12 +81,12 @@ func TestPodCause(t *testing.T) {
 	uid := "uid-" + pn
 	for _, tc := range []struct {
 		name   string
-		pod    corev1.Pod
-		events []corev1.Event
+		pod    Pod
+		events []Event
 		want   string
 	}{
-		{"healthy", pod(pn, func(p *corev1.Pod) {
-			p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue})
+		{"healthy", pod(pn, func(p *Pod) {
+			p.Status.Conditions = append(p.Status.Conditions, Condition{Type: podReadyCondition, Status: conditionTrue})
 		}), nil, ""},
 		{"crash loop with termination message", pod(pn, crashLoop(1, "Error", "panic: DATABASE_URL not set\n", 3)), nil,
 			`pod web-7d9f-x2: container "app" CrashLoopBackOff, exit code 1 (3 restarts): panic: DATABASE_URL not set`},
@@ -97,20 +94,20 @@ func TestPodCause(t *testing.T) {
 			"starting server\nloading config\nFATAL: could not connect to db:5432\n  at main.go:12\n", 1)), nil,
 			`pod web-7d9f-x2: container "app" CrashLoopBackOff, exit code 2 (1 restart): FATAL: could not connect to db:5432`},
 		{"crash loop, no message, liveness probe killed it", pod(pn, crashLoop(137, "Error", "", 5)),
-			[]corev1.Event{
+			[]Event{
 				withFieldPath(event("Pod", pn, uid, "Warning", "Unhealthy", "Liveness probe failed: Get \"http://10.0.0.5:8080/healthz\": context deadline exceeded", t0), "spec.containers{app}"),
 			},
 			`pod web-7d9f-x2: container "app" CrashLoopBackOff, exit code 137 (5 restarts): Liveness probe failed: Get "http://10.0.0.5:8080/healthz": context deadline exceeded`},
 		{"crash loop with an unusual reason", pod(pn, crashLoop(128, "StartError", "exec: \"/app\": permission denied", 2)), nil,
 			`pod web-7d9f-x2: container "app" CrashLoopBackOff, exit code 128 (StartError, 2 restarts): exec: "/app": permission denied`},
-		{"OOMKilled with a limit", pod(pn, chain(func(p *corev1.Pod) {
-			p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")}
+		{"OOMKilled with a limit", pod(pn, chain(func(p *Pod) {
+			p.Spec.Containers[0].Resources.Limits = map[string]resource.Quantity{"memory": resource.MustParse("128Mi")}
 		}, crashLoop(137, "OOMKilled", "", 4))), nil,
 			`pod web-7d9f-x2: container "app" OOMKilled, exit code 137, memory limit 128Mi (4 restarts)`},
 		{"OOMKilled without a limit", pod(pn, crashLoop(137, "OOMKilled", "", 1)), nil,
 			`pod web-7d9f-x2: container "app" OOMKilled, exit code 137, no memory limit (1 restart)`},
 		{"ImagePullBackOff explained by the Failed event", pod(pn, waitingIn("ImagePullBackOff", `Back-off pulling image "ghcr.io/acme/web:v2"`)),
-			[]corev1.Event{
+			[]Event{
 				event("Pod", pn, uid, "Warning", "Failed", `Failed to pull image "ghcr.io/acme/web:v2": rpc error: code = NotFound desc = ghcr.io/acme/web:v2: not found`, t0),
 				event("Pod", pn, uid, "Warning", "Failed", `Error: ImagePullBackOff`, t0.Add(-time.Minute)),
 			},
@@ -129,52 +126,52 @@ func TestPodCause(t *testing.T) {
 			`pod web-7d9f-x2: container "app" CreateContainerConfigError: container has runAsNonRoot and image will run as root`},
 		{"RunContainerError", pod(pn, waitingIn("RunContainerError", "failed to create shim task: OCI runtime create failed")), nil,
 			`pod web-7d9f-x2: container "app" RunContainerError: failed to create shim task: OCI runtime create failed`},
-		{"unschedulable", pod(pn, func(p *corev1.Pod) {
-			p.Status.Phase = corev1.PodPending
-			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable",
+		{"unschedulable", pod(pn, func(p *Pod) {
+			p.Status.Phase = podPending
+			p.Status.Conditions = []Condition{{Type: podScheduled, Status: conditionFalse, Reason: "Unschedulable",
 				Message: "0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."}}
 		}), nil,
 			`pod web-7d9f-x2: unschedulable: 0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.`},
-		{"readiness never reached", pod(pn, func(p *corev1.Pod) {
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
-		}), []corev1.Event{
+		{"readiness never reached", pod(pn, func(p *Pod) {
+			p.Status.ContainerStatuses = []ContainerStatus{{Name: "app", State: ContainerState{Running: &ContainerStateRunning{}}}}
+		}), []Event{
 			withCount(withFieldPath(event("Pod", pn, uid, "Warning", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", t0), "spec.containers{app}"), 12),
 			event("Pod", pn, uid, "Normal", "Started", "Started container app", t0.Add(-time.Hour)),
 		}, `pod web-7d9f-x2: container "app" not ready: Readiness probe failed: HTTP probe failed with statuscode: 503 (12 times)`},
-		{"not ready, no evidence yet", pod(pn, func(p *corev1.Pod) {
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
+		{"not ready, no evidence yet", pod(pn, func(p *Pod) {
+			p.Status.ContainerStatuses = []ContainerStatus{{Name: "app", State: ContainerState{Running: &ContainerStateRunning{}}}}
 		}), nil, ""},
-		{"events of another pod with the same name are ignored", pod(pn, func(p *corev1.Pod) {
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}
-		}), []corev1.Event{event("Pod", pn, "other-uid", "Warning", "Unhealthy", "Readiness probe failed: old", t0)}, ""},
-		{"restarting between back-offs", pod(pn, func(p *corev1.Pod) {
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 2,
-				State:                corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
-				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Message: "boom"}}}}
+		{"events of another pod with the same name are ignored", pod(pn, func(p *Pod) {
+			p.Status.ContainerStatuses = []ContainerStatus{{Name: "app", State: ContainerState{Running: &ContainerStateRunning{}}}}
+		}), []Event{event("Pod", pn, "other-uid", "Warning", "Unhealthy", "Readiness probe failed: old", t0)}, ""},
+		{"restarting between back-offs", pod(pn, func(p *Pod) {
+			p.Status.ContainerStatuses = []ContainerStatus{{Name: "app", RestartCount: 2,
+				State:                ContainerState{Running: &ContainerStateRunning{}},
+				LastTerminationState: ContainerState{Terminated: &ContainerStateTerminated{ExitCode: 1, Message: "boom"}}}}
 		}), nil, `pod web-7d9f-x2: container "app" restarting, last exit code 1 (2 restarts): boom`},
-		{"job pod failed", pod(pn, func(p *corev1.Pod) {
-			p.Spec.RestartPolicy = corev1.RestartPolicyNever
-			p.Status.Phase = corev1.PodFailed
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app",
-				State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Reason: "Error", Message: `ERROR: relation "users" does not exist`}}}}
+		{"job pod failed", pod(pn, func(p *Pod) {
+			p.Spec.RestartPolicy = restartNever
+			p.Status.Phase = podFailed
+			p.Status.ContainerStatuses = []ContainerStatus{{Name: "app",
+				State: ContainerState{Terminated: &ContainerStateTerminated{ExitCode: 2, Reason: "Error", Message: `ERROR: relation "users" does not exist`}}}}
 		}), nil, `pod web-7d9f-x2: container "app" failed, exit code 2: ERROR: relation "users" does not exist`},
-		{"init container crash loop", pod(pn, func(p *corev1.Pod) {
-			p.Status.Phase = corev1.PodPending
-			p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "migrate", RestartCount: 4,
-				State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
-				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 3, Message: "migration 42 failed"}}}}
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "PodInitializing"}}}}
+		{"init container crash loop", pod(pn, func(p *Pod) {
+			p.Status.Phase = podPending
+			p.Status.InitContainerStatuses = []ContainerStatus{{Name: "migrate", RestartCount: 4,
+				State:                ContainerState{Waiting: &ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+				LastTerminationState: ContainerState{Terminated: &ContainerStateTerminated{ExitCode: 3, Message: "migration 42 failed"}}}}
+			p.Status.ContainerStatuses = []ContainerStatus{{Name: "app", State: ContainerState{Waiting: &ContainerStateWaiting{Reason: "PodInitializing"}}}}
 		}), nil, `pod web-7d9f-x2: init container "migrate" CrashLoopBackOff, exit code 3 (4 restarts): migration 42 failed`},
-		{"evicted", pod(pn, func(p *corev1.Pod) {
-			p.Status.Phase, p.Status.Reason, p.Status.Message = corev1.PodFailed, "Evicted", "The node was low on resource: ephemeral-storage."
+		{"evicted", pod(pn, func(p *Pod) {
+			p.Status.Phase, p.Status.Reason, p.Status.Message = podFailed, "Evicted", "The node was low on resource: ephemeral-storage."
 		}), nil, `pod web-7d9f-x2: Evicted: The node was low on resource: ephemeral-storage.`},
-		{"volume will not mount", pod(pn, waitingIn("ContainerCreating", "")), []corev1.Event{
+		{"volume will not mount", pod(pn, waitingIn("ContainerCreating", "")), []Event{
 			event("Pod", pn, uid, "Warning", "FailedMount", `MountVolume.SetUp failed for volume "config" : configmap "web-config" not found`, t0),
 		}, `pod web-7d9f-x2: FailedMount: MountVolume.SetUp failed for volume "config" : configmap "web-config" not found`},
-		{"old FailedScheduling of a scheduled pod is not a cause", pod(pn, waitingIn("ContainerCreating", "")), []corev1.Event{
+		{"old FailedScheduling of a scheduled pod is not a cause", pod(pn, waitingIn("ContainerCreating", "")), []Event{
 			event("Pod", pn, uid, "Warning", "FailedScheduling", "0/1 nodes are available", t0),
 		}, ""},
-		{"succeeded", pod(pn, func(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded }), nil, ""},
+		{"succeeded", pod(pn, func(p *Pod) { p.Status.Phase = podSucceeded }), nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := PodCause(&tc.pod, tc.events); got != tc.want {
@@ -184,15 +181,15 @@ func TestPodCause(t *testing.T) {
 	}
 }
 
-func withFieldPath(e corev1.Event, fp string) corev1.Event { e.InvolvedObject.FieldPath = fp; return e }
-func withCount(e corev1.Event, n int32) corev1.Event       { e.Count = n; return e }
+func withFieldPath(e Event, fp string) Event { e.InvolvedObject.FieldPath = fp; return e }
+func withCount(e Event, n int32) Event       { e.Count = n; return e }
 
-func rs(name string, d *appsv1.Deployment, revision string, created time.Time) appsv1.ReplicaSet {
+func rs(name string, d *Deployment, revision string, created time.Time) ReplicaSet {
 	m := meta(name)
 	m.Annotations = map[string]string{"deployment.kubernetes.io/revision": revision}
 	m.CreationTimestamp = metav1.NewTime(created)
 	m.OwnerReferences = []metav1.OwnerReference{{Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: ptr(true)}}
-	return appsv1.ReplicaSet{ObjectMeta: m}
+	return ReplicaSet{ObjectMeta: m}
 }
 
 func TestAssessDeploymentCause(t *testing.T) {
@@ -205,14 +202,14 @@ func TestAssessDeploymentCause(t *testing.T) {
 	foreign := rs("api-1111", otherDeploy, "50", t0)
 
 	crash := crashLoop(1, "Error", "panic: DATABASE_URL not set", 3)
-	pods := []corev1.Pod{
+	pods := []Pod{
 		pod("web-6b5c-aa", chain(ownedByRef("ReplicaSet", old.ObjectMeta), waitingIn("ImagePullBackOff", "old revision"))),
 		pod("api-1111-zz", chain(ownedByRef("ReplicaSet", foreign.ObjectMeta), waitingIn("ErrImagePull", "someone else's"))),
 		pod("web-7d9f-x2", chain(ownedByRef("ReplicaSet", cur.ObjectMeta), crash)),
 		pod("web-7d9f-b7", chain(ownedByRef("ReplicaSet", cur.ObjectMeta), crashLoop(1, "Error", "panic: DATABASE_URL not set", 2))),
 		pod("web-7d9f-c1", chain(ownedByRef("ReplicaSet", cur.ObjectMeta), waitingIn("ContainerCreating", ""))),
 	}
-	all := []appsv1.ReplicaSet{foreign, cur, old}
+	all := []ReplicaSet{foreign, cur, old}
 
 	t.Run("names the worst pod of the current ReplicaSet", func(t *testing.T) {
 		r := AssessDeployment(d, all, pods, nil)
@@ -224,7 +221,7 @@ func TestAssessDeploymentCause(t *testing.T) {
 	t.Run("current ReplicaSet by revision number, not string order", func(t *testing.T) {
 		nine := rs("web-9", d, "9", t0)
 		ten := rs("web-10", d, "10", t0.Add(-time.Hour))
-		if got := CurrentReplicaSet(d, []appsv1.ReplicaSet{ten, nine, foreign}); got == nil || got.Name != "web-10" {
+		if got := CurrentReplicaSet(d, []ReplicaSet{ten, nine, foreign}); got == nil || got.Name != "web-10" {
 			t.Errorf("CurrentReplicaSet = %v, want web-10", got)
 		}
 	})
@@ -235,24 +232,24 @@ func TestAssessDeploymentCause(t *testing.T) {
 	})
 	t.Run("ReplicaSet cannot create pods", func(t *testing.T) {
 		failing := rs("web-7d9f", d, "10", t0)
-		failing.Status.Conditions = []appsv1.ReplicaSetCondition{{Type: appsv1.ReplicaSetReplicaFailure, Status: corev1.ConditionTrue, Reason: "FailedCreate",
+		failing.Status.Conditions = []Condition{{Type: "ReplicaFailure", Status: conditionTrue, Reason: "FailedCreate",
 			Message: `pods "web-7d9f-q" is forbidden: exceeded quota: compute, requested: limits.memory=1Gi`}}
-		r := AssessDeployment(d, []appsv1.ReplicaSet{old, failing}, nil, nil)
+		r := AssessDeployment(d, []ReplicaSet{old, failing}, nil, nil)
 		want := `replicaset web-7d9f: FailedCreate: pods "web-7d9f-q" is forbidden: exceeded quota: compute, requested: limits.memory=1Gi`
 		if r.Cause != want {
 			t.Errorf("cause %q, want %q", r.Cause, want)
 		}
 	})
 	t.Run("ReplicaSet FailedCreate event", func(t *testing.T) {
-		evs := []corev1.Event{event("ReplicaSet", cur.Name, string(cur.UID), "Warning", "FailedCreate", `Error creating: pods "web-7d9f-q" is forbidden: violates PodSecurity "restricted:latest"`, t0)}
-		r := AssessDeployment(d, []appsv1.ReplicaSet{cur}, nil, evs)
+		evs := []Event{event("ReplicaSet", cur.Name, string(cur.UID), "Warning", "FailedCreate", `Error creating: pods "web-7d9f-q" is forbidden: violates PodSecurity "restricted:latest"`, t0)}
+		r := AssessDeployment(d, []ReplicaSet{cur}, nil, evs)
 		want := `replicaset web-7d9f: FailedCreate: Error creating: pods "web-7d9f-q" is forbidden: violates PodSecurity "restricted:latest"`
 		if r.Cause != want {
 			t.Errorf("cause %q, want %q", r.Cause, want)
 		}
 	})
 	t.Run("no pods and no events: own warning", func(t *testing.T) {
-		evs := []corev1.Event{event("Deployment", d.Name, string(d.UID), "Warning", "SomethingOdd", "odd", t0)}
+		evs := []Event{event("Deployment", d.Name, string(d.UID), "Warning", "SomethingOdd", "odd", t0)}
 		if r := AssessDeployment(d, nil, nil, evs); r.Cause != "SomethingOdd: odd" {
 			t.Errorf("cause %q", r.Cause)
 		}
@@ -260,16 +257,16 @@ func TestAssessDeploymentCause(t *testing.T) {
 }
 
 func TestAssessStatefulSetCause(t *testing.T) {
-	s := &appsv1.StatefulSet{
+	s := &StatefulSet{
 		ObjectMeta: meta("db"),
-		Spec:       appsv1.StatefulSetSpec{Replicas: ptr(int32(3))},
-		Status: appsv1.StatefulSetStatus{ObservedGeneration: 1, ReadyReplicas: 2, UpdatedReplicas: 1,
+		Spec:       StatefulSetSpec{Replicas: ptr(int32(3))},
+		Status: StatefulSetStatus{ObservedGeneration: 1, ReadyReplicas: 2, UpdatedReplicas: 1,
 			CurrentRevision: "db-5f", UpdateRevision: "db-6a"},
 	}
-	rev := func(h string) func(*corev1.Pod) {
-		return func(p *corev1.Pod) { p.Labels = map[string]string{"controller-revision-hash": h} }
+	rev := func(h string) func(*Pod) {
+		return func(p *Pod) { p.Labels = map[string]string{"controller-revision-hash": h} }
 	}
-	pods := []corev1.Pod{
+	pods := []Pod{
 		pod("db-0", chain(ownedByRef("StatefulSet", s.ObjectMeta), rev("db-5f"), crashLoop(1, "", "old revision crash", 9))),
 		pod("db-2", chain(ownedByRef("StatefulSet", s.ObjectMeta), rev("db-6a"), waitingIn("CreateContainerConfigError", "couldn't find key PG_PASSWORD in Secret shop/db"))),
 	}
@@ -281,8 +278,8 @@ func TestAssessStatefulSetCause(t *testing.T) {
 }
 
 func TestAssessDaemonSetCause(t *testing.T) {
-	ds := &appsv1.DaemonSet{ObjectMeta: meta("agent"), Status: appsv1.DaemonSetStatus{ObservedGeneration: 1, DesiredNumberScheduled: 2, UpdatedNumberScheduled: 2, NumberAvailable: 1}}
-	pods := []corev1.Pod{pod("agent-x", chain(ownedByRef("DaemonSet", ds.ObjectMeta), crashLoop(137, "OOMKilled", "", 2)))}
+	ds := &DaemonSet{ObjectMeta: meta("agent"), Status: DaemonSetStatus{ObservedGeneration: 1, DesiredNumberScheduled: 2, UpdatedNumberScheduled: 2, NumberAvailable: 1}}
+	pods := []Pod{pod("agent-x", chain(ownedByRef("DaemonSet", ds.ObjectMeta), crashLoop(137, "OOMKilled", "", 2)))}
 	r := AssessDaemonSet(ds, pods, nil)
 	if want := `pod agent-x: container "app" OOMKilled, exit code 137, no memory limit (2 restarts)`; r.Cause != want {
 		t.Errorf("cause %q, want %q", r.Cause, want)
@@ -290,17 +287,17 @@ func TestAssessDaemonSetCause(t *testing.T) {
 }
 
 func TestAssessJobCause(t *testing.T) {
-	j := &batchv1.Job{ObjectMeta: meta("migrate"), Status: batchv1.JobStatus{Failed: 2, Conditions: []batchv1.JobCondition{{
-		Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"}}}}
-	failed := func(code int32, msg string, at time.Time) func(*corev1.Pod) {
-		return func(p *corev1.Pod) {
-			p.Spec.RestartPolicy = corev1.RestartPolicyNever
-			p.Status.Phase = corev1.PodFailed
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+	j := &Job{ObjectMeta: meta("migrate"), Status: JobStatus{Failed: 2, Conditions: []Condition{{
+		Type: "Failed", Status: conditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit"}}}}
+	failed := func(code int32, msg string, at time.Time) func(*Pod) {
+		return func(p *Pod) {
+			p.Spec.RestartPolicy = restartNever
+			p.Status.Phase = podFailed
+			p.Status.ContainerStatuses = []ContainerStatus{{Name: "app", State: ContainerState{Terminated: &ContainerStateTerminated{
 				ExitCode: code, Reason: "Error", Message: msg, FinishedAt: metav1.NewTime(at)}}}}
 		}
 	}
-	pods := []corev1.Pod{
+	pods := []Pod{
 		pod("migrate-a", chain(ownedByRef("Job", j.ObjectMeta), failed(1, "first try", t0))),
 		pod("migrate-b", chain(ownedByRef("Job", j.ObjectMeta), failed(2, `relation "users" does not exist`, t0.Add(time.Minute)))),
 	}
@@ -312,17 +309,18 @@ func TestAssessJobCause(t *testing.T) {
 		}
 	})
 	t.Run("pods gone", func(t *testing.T) {
-		dl := j.DeepCopy()
+		dl := *j
+		dl.Status.Conditions = append([]Condition(nil), j.Status.Conditions...)
 		dl.Status.Conditions[0].Reason, dl.Status.Conditions[0].Message = "DeadlineExceeded", "Job was active longer than specified deadline"
-		if r := AssessJob(dl, nil, nil); r.Cause != "DeadlineExceeded" {
+		if r := AssessJob(&dl, nil, nil); r.Cause != "DeadlineExceeded" {
 			t.Errorf("cause %q", r.Cause)
 		}
 	})
 }
 
 func TestAssessPVCCause(t *testing.T) {
-	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: meta("data"), Status: corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}}
-	evs := []corev1.Event{
+	pvc := &PersistentVolumeClaim{ObjectMeta: meta("data"), Status: PersistentVolumeClaimStatus{Phase: "Pending"}}
+	evs := []Event{
 		event("PersistentVolumeClaim", "data", "uid-data", "Warning", "ProvisioningFailed", `storageclass.storage.k8s.io "fast" not found`, t0),
 		event("PersistentVolumeClaim", "data", "uid-data", "Normal", "WaitForFirstConsumer", "waiting for first consumer to be created before binding", t0.Add(-time.Minute)),
 	}
@@ -349,12 +347,12 @@ func FuzzPodCause(f *testing.F) {
 	f.Add("CreateContainerConfigError", "couldn't find key A in ConfigMap ns/cm", "", int32(0), "")
 	f.Add("ImagePullBackOff", "", "", int32(0), "Failed to pull image \"x\"\n")
 	f.Fuzz(func(t *testing.T, reason, waitMsg, termMsg string, code int32, evMsg string) {
-		p := pod("p", func(p *corev1.Pod) {
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 1,
-				State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: waitMsg}},
-				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Message: termMsg}}}}
+		p := pod("p", func(p *Pod) {
+			p.Status.ContainerStatuses = []ContainerStatus{{Name: "app", RestartCount: 1,
+				State:                ContainerState{Waiting: &ContainerStateWaiting{Reason: reason, Message: waitMsg}},
+				LastTerminationState: ContainerState{Terminated: &ContainerStateTerminated{ExitCode: code, Message: termMsg}}}}
 		})
-		evs := []corev1.Event{event("Pod", "p", "uid-p", "Warning", "Failed", evMsg, t0)}
+		evs := []Event{event("Pod", "p", "uid-p", "Warning", "Failed", evMsg, t0)}
 		got := PodCause(&p, evs)
 		if strings.ContainsAny(got, "\n\r") {
 			t.Errorf("cause spans lines: %q", got)

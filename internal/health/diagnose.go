@@ -8,11 +8,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -224,9 +219,9 @@ type namespace struct {
 	name string
 	want map[*kindInfo]map[string]*item
 
-	rs     []appsv1.ReplicaSet // owned by drilled Deployments
-	pods   []corev1.Pod        // owned by drilled workloads
-	events []corev1.Event      // involving drilled objects
+	rs     []ReplicaSet // owned by drilled Deployments
+	pods   []Pod        // owned by drilled workloads
+	events []Event      // involving drilled objects
 
 	// Why the drill-down reads were incomplete ("" when complete or not needed).
 	rsWhy, podsWhy, eventsWhy string
@@ -315,52 +310,52 @@ func (it *item) found(u *unstructured.Unstructured) {
 	var err error
 	switch it.kind {
 	case kDeployment:
-		var o appsv1.Deployment
+		var o Deployment
 		err = fromUnstructured(u, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = deploymentStatus(&o)
 	case kStatefulSet:
-		var o appsv1.StatefulSet
+		var o StatefulSet
 		err = fromUnstructured(u, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = statefulSetStatus(&o)
 	case kDaemonSet:
-		var o appsv1.DaemonSet
+		var o DaemonSet
 		err = fromUnstructured(u, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = daemonSetStatus(&o)
 	case kReplicaSet:
-		var o appsv1.ReplicaSet
+		var o ReplicaSet
 		err = fromUnstructured(u, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = replicaSetStatus(&o)
 	case kJob:
-		var o batchv1.Job
+		var o Job
 		err = fromUnstructured(u, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = jobStatus(&o)
 	case kPod:
-		var o corev1.Pod
+		var o Pod
 		err = fromUnstructured(u, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = podStatus(&o)
 	case kPVC:
-		var o corev1.PersistentVolumeClaim
+		var o PersistentVolumeClaim
 		err = fromUnstructured(u, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = pvcStatus(&o)
 	case kService:
-		var o corev1.Service
+		var o Service
 		err = fromUnstructured(u, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = serviceStatus(&o)
 	case kIngress:
-		var o networkingv1.Ingress
+		var o Ingress
 		err = fromUnstructured(u, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = ingressStatus(&o)
 	case kHPA:
-		var o autoscalingv2.HorizontalPodAutoscaler
+		var o HorizontalPodAutoscaler
 		err = fromUnstructured(u, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = hpaStatus(&o)
@@ -412,7 +407,7 @@ func (d *diagnoser) listReplicaSets(ctx context.Context, ns *namespace) {
 			it.found(u)
 		}
 		if len(owners) > 0 && hasOwner(u.GetOwnerReferences(), owners) {
-			var rs appsv1.ReplicaSet
+			var rs ReplicaSet
 			if fromUnstructured(u, &rs) == nil {
 				ns.rs = append(ns.rs, rs)
 			}
@@ -456,7 +451,7 @@ func (d *diagnoser) listPods(ctx context.Context, ns *namespace) {
 			it.found(u)
 		}
 		if len(owners) > 0 && hasOwner(u.GetOwnerReferences(), owners) {
-			var p corev1.Pod
+			var p Pod
 			if fromUnstructured(u, &p) == nil {
 				ns.pods = append(ns.pods, p)
 			}
@@ -502,12 +497,12 @@ func (d *diagnoser) listEvents(ctx context.Context, ns *namespace) {
 		uids[p.UID] = true
 		names["Pod/"+p.Name] = true
 	}
-	selector := "type=" + corev1.EventTypeWarning
+	selector := "type=" + eventWarning
 	if allTypes {
 		selector = ""
 	}
 	ns.eventsWhy = d.list(ctx, kEvent, ns.name, selector, func(u *unstructured.Unstructured) {
-		var e corev1.Event
+		var e Event
 		if fromUnstructured(u, &e) != nil {
 			return
 		}
@@ -515,7 +510,7 @@ func (d *diagnoser) listEvents(ctx context.Context, ns *namespace) {
 		if !uids[io.UID] && !(io.UID == "" && names[io.Kind+"/"+io.Name]) {
 			return
 		}
-		if e.Type != corev1.EventTypeWarning && io.Kind != "PersistentVolumeClaim" {
+		if e.Type != eventWarning && io.Kind != "PersistentVolumeClaim" {
 			return
 		}
 		if t := eventTime(&e); !t.IsZero() && t.Before(d.since) {
@@ -527,19 +522,19 @@ func (d *diagnoser) listEvents(ctx context.Context, ns *namespace) {
 
 // assess turns what was read into results with causes.
 func (ns *namespace) assess() {
-	podsBy := map[types.UID][]corev1.Pod{}
+	podsBy := map[types.UID][]Pod{}
 	for _, p := range ns.pods {
 		for _, o := range p.OwnerReferences {
 			podsBy[o.UID] = append(podsBy[o.UID], p)
 		}
 	}
-	rsBy := map[types.UID][]appsv1.ReplicaSet{}
+	rsBy := map[types.UID][]ReplicaSet{}
 	for _, rs := range ns.rs {
 		for _, o := range rs.OwnerReferences {
 			rsBy[o.UID] = append(rsBy[o.UID], rs)
 		}
 	}
-	evBy := map[string][]corev1.Event{}
+	evBy := map[string][]Event{}
 	for _, e := range ns.events {
 		key := string(e.InvolvedObject.UID)
 		if key == "" {
@@ -547,8 +542,8 @@ func (ns *namespace) assess() {
 		}
 		evBy[key] = append(evBy[key], e)
 	}
-	eventsOf := func(kind, name string, uid types.UID) []corev1.Event {
-		return append(append([]corev1.Event(nil), evBy[string(uid)]...), evBy[kind+"/"+name]...)
+	eventsOf := func(kind, name string, uid types.UID) []Event {
+		return append(append([]Event(nil), evBy[string(uid)]...), evBy[kind+"/"+name]...)
 	}
 	for _, m := range ns.want {
 		for _, it := range m {
@@ -556,11 +551,11 @@ func (ns *namespace) assess() {
 				continue
 			}
 			drill := it.drill()
-			var evs []corev1.Event
+			var evs []Event
 			if drill {
 				evs = eventsOf(it.kind.kind, it.result.Ref.Name, it.uid)
 			}
-			var pods []corev1.Pod
+			var pods []Pod
 			if drill && it.kind != kDeployment {
 				pods = podsBy[it.uid]
 			}
@@ -570,8 +565,8 @@ func (ns *namespace) assess() {
 			note := it.result.Note
 			var r Result
 			switch o := it.obj.(type) {
-			case *appsv1.Deployment:
-				var rs []appsv1.ReplicaSet
+			case *Deployment:
+				var rs []ReplicaSet
 				if drill {
 					rs = rsBy[o.UID]
 				}
@@ -583,23 +578,23 @@ func (ns *namespace) assess() {
 					}
 				}
 				r, it.issue = assessDeployment(o, rs, pods, evs)
-			case *appsv1.StatefulSet:
+			case *StatefulSet:
 				r, it.issue = assessStatefulSet(o, pods, evs)
-			case *appsv1.DaemonSet:
+			case *DaemonSet:
 				r, it.issue = assessDaemonSet(o, pods, evs)
-			case *appsv1.ReplicaSet:
+			case *ReplicaSet:
 				r, it.issue = assessReplicaSet(o, pods, evs)
-			case *batchv1.Job:
+			case *Job:
 				r, it.issue = assessJob(o, pods, evs)
-			case *corev1.Pod:
+			case *Pod:
 				r, it.issue = assessPod(o, evs)
-			case *corev1.PersistentVolumeClaim:
+			case *PersistentVolumeClaim:
 				r = AssessPVC(o, evs)
-			case *corev1.Service:
+			case *Service:
 				r = AssessService(o, evs)
-			case *networkingv1.Ingress:
+			case *Ingress:
 				r = AssessIngress(o, evs)
-			case *autoscalingv2.HorizontalPodAutoscaler:
+			case *HorizontalPodAutoscaler:
 				r = AssessHPA(o, evs)
 			}
 			r.Ref, r.Note = it.result.Ref, note

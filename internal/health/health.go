@@ -5,9 +5,10 @@
 //
 //	pod web-7d9f-x2: container "app" CrashLoopBackOff, exit code 1 (3 restarts): panic: DATABASE_URL not set
 //
-// The Assess* functions and PodCause are pure: they take typed objects (the
-// workload, its ReplicaSets, pods and events) and return a Result, so the
-// rollout gate can reuse them on whatever it watched. Diagnose is the I/O
+// The Assess* functions and PodCause are pure: they take the small API
+// types of types.go (the workload, its ReplicaSets, pods and events) and
+// return a Result, so the rollout gate can reuse them on whatever it
+// watched; Facts and the *Pods functions give it the timing facts. Diagnose is the I/O
 // edge: it reads the objects with a dynamic client, one paged LIST per kind
 // and namespace, under a request cap.
 //

@@ -4,13 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/syncreport/syncreport/internal/argocd"
 )
 
@@ -18,9 +11,9 @@ import (
 // messages, so a report reads like the Argo CD UI. Each returns the status
 // and message of the object alone; the Assess* functions add the cause.
 
-func pendingDeletion(m *metav1.ObjectMeta) bool { return m.DeletionTimestamp != nil }
+func pendingDeletion(m *ObjectMeta) bool { return m.DeletionTimestamp != nil }
 
-func deploymentStatus(d *appsv1.Deployment) (string, string) {
+func deploymentStatus(d *Deployment) (string, string) {
 	if pendingDeletion(&d.ObjectMeta) {
 		return StatusProgressing, "Pending deletion"
 	}
@@ -33,7 +26,7 @@ func deploymentStatus(d *appsv1.Deployment) (string, string) {
 	if d.Generation > st.ObservedGeneration {
 		return StatusProgressing, "Waiting for rollout to finish: observed deployment generation less than desired generation"
 	}
-	if c := deploymentCondition(st, appsv1.DeploymentProgressing); c != nil && c.Reason == "ProgressDeadlineExceeded" {
+	if c := deploymentCondition(st, "Progressing"); c != nil && c.Reason == "ProgressDeadlineExceeded" {
 		return StatusDegraded, fmt.Sprintf("Deployment %q exceeded its progress deadline", d.Name)
 	}
 	if d.Spec.Replicas != nil && st.UpdatedReplicas < *d.Spec.Replicas {
@@ -48,7 +41,7 @@ func deploymentStatus(d *appsv1.Deployment) (string, string) {
 	return StatusHealthy, ""
 }
 
-func deploymentCondition(st appsv1.DeploymentStatus, t appsv1.DeploymentConditionType) *appsv1.DeploymentCondition {
+func deploymentCondition(st DeploymentStatus, t string) *Condition {
 	for i := range st.Conditions {
 		if st.Conditions[i].Type == t {
 			return &st.Conditions[i]
@@ -57,7 +50,7 @@ func deploymentCondition(st appsv1.DeploymentStatus, t appsv1.DeploymentConditio
 	return nil
 }
 
-func statefulSetStatus(s *appsv1.StatefulSet) (string, string) {
+func statefulSetStatus(s *StatefulSet) (string, string) {
 	if pendingDeletion(&s.ObjectMeta) {
 		return StatusProgressing, "Pending deletion"
 	}
@@ -69,7 +62,7 @@ func statefulSetStatus(s *appsv1.StatefulSet) (string, string) {
 		return StatusProgressing, fmt.Sprintf("Waiting for %d pods to be ready...", *s.Spec.Replicas-st.ReadyReplicas)
 	}
 	us := s.Spec.UpdateStrategy
-	if us.Type == appsv1.RollingUpdateStatefulSetStrategyType && us.RollingUpdate != nil &&
+	if us.Type == "RollingUpdate" && us.RollingUpdate != nil &&
 		s.Spec.Replicas != nil && us.RollingUpdate.Partition != nil {
 		want := *s.Spec.Replicas - *us.RollingUpdate.Partition
 		if st.UpdatedReplicas < want {
@@ -77,7 +70,7 @@ func statefulSetStatus(s *appsv1.StatefulSet) (string, string) {
 		}
 		return StatusHealthy, fmt.Sprintf("partitioned roll out complete: %d new pods have been updated...", st.UpdatedReplicas)
 	}
-	if us.Type == appsv1.OnDeleteStatefulSetStrategyType {
+	if us.Type == "OnDelete" {
 		return StatusHealthy, fmt.Sprintf("statefulset has %d ready pods", st.ReadyReplicas)
 	}
 	if st.UpdateRevision != st.CurrentRevision {
@@ -86,7 +79,7 @@ func statefulSetStatus(s *appsv1.StatefulSet) (string, string) {
 	return StatusHealthy, fmt.Sprintf("statefulset rolling update complete %d pods at revision %s...", st.CurrentReplicas, st.CurrentRevision)
 }
 
-func daemonSetStatus(ds *appsv1.DaemonSet) (string, string) {
+func daemonSetStatus(ds *DaemonSet) (string, string) {
 	if pendingDeletion(&ds.ObjectMeta) {
 		return StatusProgressing, "Pending deletion"
 	}
@@ -94,7 +87,7 @@ func daemonSetStatus(ds *appsv1.DaemonSet) (string, string) {
 	if ds.Generation > st.ObservedGeneration {
 		return StatusProgressing, "Waiting for rollout to finish: observed daemon set generation less than desired generation"
 	}
-	if ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType {
+	if ds.Spec.UpdateStrategy.Type == "OnDelete" {
 		return StatusHealthy, fmt.Sprintf("daemon set %d out of %d new pods have been updated", st.UpdatedNumberScheduled, st.DesiredNumberScheduled)
 	}
 	if st.UpdatedNumberScheduled < st.DesiredNumberScheduled {
@@ -106,7 +99,7 @@ func daemonSetStatus(ds *appsv1.DaemonSet) (string, string) {
 	return StatusHealthy, ""
 }
 
-func replicaSetStatus(rs *appsv1.ReplicaSet) (string, string) {
+func replicaSetStatus(rs *ReplicaSet) (string, string) {
 	if pendingDeletion(&rs.ObjectMeta) {
 		return StatusProgressing, "Pending deletion"
 	}
@@ -125,10 +118,10 @@ func replicaSetStatus(rs *appsv1.ReplicaSet) (string, string) {
 
 // replicaFailure returns the ReplicaFailure condition when it is True: the
 // controller could not create pods (quota, PodSecurity, admission webhooks).
-func replicaFailure(rs *appsv1.ReplicaSet) *appsv1.ReplicaSetCondition {
+func replicaFailure(rs *ReplicaSet) *Condition {
 	for i := range rs.Status.Conditions {
 		c := &rs.Status.Conditions[i]
-		if c.Type == appsv1.ReplicaSetReplicaFailure && c.Status == corev1.ConditionTrue {
+		if c.Type == "ReplicaFailure" && c.Status == conditionTrue {
 			return c
 		}
 	}
@@ -139,11 +132,11 @@ func replicaFailure(rs *appsv1.ReplicaSet) *appsv1.ReplicaSetCondition {
 // error makes a restartPolicy=Always pod Degraded at once; pods that run to
 // completion (hooks) are judged by phase only, so a hook is not failed
 // while an image pull is merely retrying.
-func podStatus(p *corev1.Pod) (string, string) {
+func podStatus(p *Pod) (string, string) {
 	if pendingDeletion(&p.ObjectMeta) {
 		return StatusProgressing, "Pending deletion"
 	}
-	if p.Spec.RestartPolicy == corev1.RestartPolicyAlways || p.Spec.RestartPolicy == "" {
+	if p.Spec.RestartPolicy == restartAlways || p.Spec.RestartPolicy == "" {
 		var msgs []string
 		for _, cs := range p.Status.ContainerStatuses {
 			if w := cs.State.Waiting; w != nil && errorWaitingReason(w.Reason) {
@@ -155,15 +148,15 @@ func podStatus(p *corev1.Pod) (string, string) {
 		}
 	}
 	switch p.Status.Phase {
-	case corev1.PodPending:
+	case podPending:
 		return StatusProgressing, p.Status.Message
-	case corev1.PodSucceeded:
+	case podSucceeded:
 		return StatusHealthy, p.Status.Message
-	case corev1.PodFailed:
+	case podFailed:
 		if p.Status.Message != "" {
 			return StatusDegraded, p.Status.Message
 		}
-		for _, cs := range append(append([]corev1.ContainerStatus(nil), p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		for _, cs := range append(append([]ContainerStatus(nil), p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
 			if t := cs.State.Terminated; t != nil {
 				switch {
 				case t.Message != "":
@@ -176,9 +169,9 @@ func podStatus(p *corev1.Pod) (string, string) {
 			}
 		}
 		return StatusDegraded, ""
-	case corev1.PodRunning:
+	case podRunning:
 		switch p.Spec.RestartPolicy {
-		case corev1.RestartPolicyOnFailure, corev1.RestartPolicyNever:
+		case restartOnFailure, restartNever:
 			// Pods with a finite life are usually hooks: running is progress.
 			return StatusProgressing, p.Status.Message
 		}
@@ -203,12 +196,12 @@ func errorWaitingReason(reason string) bool {
 		strings.HasSuffix(reason, "BackOff") || reason == "InvalidImageName"
 }
 
-func podReady(p *corev1.Pod) bool {
-	c := podCondition(p, corev1.PodReady)
-	return c != nil && c.Status == corev1.ConditionTrue
+func podReady(p *Pod) bool {
+	c := podCondition(p, podReadyCondition)
+	return c != nil && c.Status == conditionTrue
 }
 
-func podCondition(p *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
+func podCondition(p *Pod, t string) *Condition {
 	for i := range p.Status.Conditions {
 		if p.Status.Conditions[i].Type == t {
 			return &p.Status.Conditions[i]
@@ -217,7 +210,7 @@ func podCondition(p *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition
 	return nil
 }
 
-func jobStatus(j *batchv1.Job) (string, string) {
+func jobStatus(j *Job) (string, string) {
 	if pendingDeletion(&j.ObjectMeta) {
 		return StatusProgressing, "Pending deletion"
 	}
@@ -227,13 +220,13 @@ func jobStatus(j *batchv1.Job) (string, string) {
 	var suspended bool
 	var msg string
 	for _, c := range j.Status.Conditions {
-		if c.Status != corev1.ConditionTrue {
+		if c.Status != conditionTrue {
 			continue
 		}
 		switch c.Type {
-		case batchv1.JobComplete:
+		case "Complete":
 			return StatusHealthy, c.Message
-		case batchv1.JobSuspended:
+		case "Suspended":
 			suspended, msg = true, c.Message
 		}
 	}
@@ -247,42 +240,42 @@ func jobStatus(j *batchv1.Job) (string, string) {
 	return StatusProgressing, ""
 }
 
-func jobFailed(j *batchv1.Job) *batchv1.JobCondition {
+func jobFailed(j *Job) *Condition {
 	for i := range j.Status.Conditions {
 		c := &j.Status.Conditions[i]
-		if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
+		if c.Type == "Failed" && c.Status == conditionTrue {
 			return c
 		}
 	}
 	return nil
 }
 
-func pvcStatus(pvc *corev1.PersistentVolumeClaim) (string, string) {
+func pvcStatus(pvc *PersistentVolumeClaim) (string, string) {
 	if pendingDeletion(&pvc.ObjectMeta) {
 		return StatusProgressing, "Pending deletion"
 	}
 	switch pvc.Status.Phase {
-	case corev1.ClaimBound:
+	case "Bound":
 		return StatusHealthy, ""
-	case corev1.ClaimPending:
+	case "Pending":
 		return StatusProgressing, ""
-	case corev1.ClaimLost:
+	case "Lost":
 		return StatusDegraded, ""
 	}
 	return StatusUnknown, ""
 }
 
-func serviceStatus(s *corev1.Service) (string, string) {
+func serviceStatus(s *Service) (string, string) {
 	if pendingDeletion(&s.ObjectMeta) {
 		return StatusProgressing, "Pending deletion"
 	}
-	if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
+	if s.Spec.Type == "LoadBalancer" && len(s.Status.LoadBalancer.Ingress) == 0 {
 		return StatusProgressing, ""
 	}
 	return StatusHealthy, ""
 }
 
-func ingressStatus(i *networkingv1.Ingress) (string, string) {
+func ingressStatus(i *Ingress) (string, string) {
 	if pendingDeletion(&i.ObjectMeta) {
 		return StatusProgressing, "Pending deletion"
 	}
@@ -295,22 +288,22 @@ func ingressStatus(i *networkingv1.Ingress) (string, string) {
 // hpaStatus follows gitops-engine: AbleToScale or ScalingActive False is
 // Degraded; AbleToScale or ScalingLimited True is Healthy; anything else is
 // "Waiting to Autoscale".
-func hpaStatus(h *autoscalingv2.HorizontalPodAutoscaler) (string, string) {
+func hpaStatus(h *HorizontalPodAutoscaler) (string, string) {
 	if pendingDeletion(&h.ObjectMeta) {
 		return StatusProgressing, "Pending deletion"
 	}
 	status, msg := StatusProgressing, "Waiting to Autoscale"
 	for _, c := range h.Status.Conditions {
 		switch {
-		case (c.Type == autoscalingv2.AbleToScale || c.Type == autoscalingv2.ScalingActive) && c.Status == corev1.ConditionFalse:
+		case (c.Type == "AbleToScale" || c.Type == "ScalingActive") && c.Status == conditionFalse:
 			return StatusDegraded, c.Message
-		case (c.Type == autoscalingv2.AbleToScale || c.Type == autoscalingv2.ScalingLimited) && c.Status == corev1.ConditionTrue:
+		case (c.Type == "AbleToScale" || c.Type == "ScalingLimited") && c.Status == conditionTrue:
 			status, msg = StatusHealthy, c.Message
 		}
 	}
 	return status, msg
 }
 
-func ref(group, kind string, m *metav1.ObjectMeta) argocd.Ref {
+func ref(group, kind string, m *ObjectMeta) argocd.Ref {
 	return argocd.Ref{Group: group, Kind: kind, Namespace: m.Namespace, Name: m.Name}
 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"unicode/utf8"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/syncreport/syncreport/internal/argocd"
+	"github.com/syncreport/syncreport/internal/config"
+	"github.com/syncreport/syncreport/internal/gate"
+)
+
+// errRollout marks a rollout the gate judged failed or timed out (exit 5).
+var errRollout = errors.New("rollout failed")
+
+// Argo CD reads a resource's wave from these annotations, in this order
+// (gitops-engine pkg/sync/syncwaves).
+const (
+	syncWaveAnnotation   = "argocd.argoproj.io/sync-wave"
+	helmWeightAnnotation = "helm.sh/hook-weight"
+)
+
+// maxTerminationMessage stays under the kubelet's 4096-byte limit.
+const maxTerminationMessage = 4000
+
+// runGate is the Sync-phase hook: locate the app, find the gate's own wave,
+// watch the rollout, exit 0 when Healthy and 5 when broken or timed out.
+func runGate(ctx context.Context, stderr io.Writer) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return kindError{errUsage, err}
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	rd, err := newAppReader(cfg, log)
+	if err != nil {
+		return kindError{errUsage, err}
+	}
+	_, dyn, err := kubeClient(log)
+	if err != nil {
+		return kindError{errUnreadable, err}
+	}
+	rd.local(dyn, log)
+
+	// Locating takes HOOK_TIMEOUT at most; the watch has GATE_TIMEOUT.
+	lctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	target, err := argocd.Locate(lctx, dyn, argocd.Where{
+		AppName: cfg.AppName, AppNamespace: cfg.AppNamespace, ArgoCDNamespace: cfg.ArgoCDNamespace,
+		PodName: cfg.PodName, PodNamespace: cfg.PodNamespace,
+	}, log)
+	if err != nil {
+		return kindError{errUnreadable, err}
+	}
+	wave, via := gateWave(lctx, cfg, dyn, target.Self, log)
+	log.Info("gate", "app", target.Namespace+"/"+target.Name, "via", target.Via, "readMode", cfg.ReadMode(),
+		"wave", wave, "waveFrom", via, "timeout", cfg.GateTimeout.String())
+
+	// The first read retries transient errors for HOOK_TIMEOUT, like the
+	// report's; later ones are bounded by the gate itself.
+	first := true
+	g, err := gate.New(gate.Options{
+		Client: dyn,
+		App: func(ctx context.Context) (*argocd.Application, error) {
+			if first {
+				first = false
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+				defer cancel()
+			}
+			return rd.get(ctx, target.Namespace, target.Name)
+		},
+		Self: target.Self,
+		Wave: wave,
+		Thresholds: gate.Thresholds{
+			Restarts: cfg.GateRestarts, ImagePullGrace: cfg.GateImagePullGrace, ConfigErrorGrace: cfg.GateConfigErrorGrace,
+			UnschedulableGrace: cfg.GateUnschedulableGrace, Timeout: cfg.GateTimeout,
+		},
+		Log: log,
+	})
+	if err != nil {
+		return kindError{errUsage, err}
+	}
+	res, err := g.Run(ctx)
+	switch {
+	case errors.Is(err, gate.ErrApplication):
+		return kindError{errUnreadable, fmt.Errorf("%w (read through %s)", err, readVia(cfg))}
+	case errors.Is(err, gate.ErrWatch):
+		return kindError{errUnreadable, err}
+	case err != nil:
+		return err
+	}
+	if res.Healthy {
+		log.Info("rollout healthy", "app", target.Namespace+"/"+target.Name, "watched", len(res.Watched),
+			"ms", res.Elapsed.Milliseconds())
+		return nil
+	}
+	log.Error("rollout failed", "app", target.Namespace+"/"+target.Name, "cause", res.Cause, "timedOut", res.TimedOut,
+		"details", res.Details, "watched", len(res.Watched), "ms", res.Elapsed.Milliseconds())
+	writeTerminationLog(cfg.GateTerminationLog, res.Cause, log)
+	return kindError{errRollout, errors.New(res.Cause)}
+}
+
+// gateWave is GATE_WAVE, else the own Job's wave as Argo CD reads it, else 0.
+func gateWave(ctx context.Context, cfg *config.Config, dyn dynamic.Interface, self *argocd.Ref, log *slog.Logger) (int64, string) {
+	if cfg.GateWave != "" {
+		w, _ := strconv.ParseInt(cfg.GateWave, 10, 64) // validated by config
+		return w, "GATE_WAVE"
+	}
+	if self == nil {
+		return 0, "default (own Job unknown)"
+	}
+	jobs := schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	job, err := dyn.Resource(jobs).Namespace(self.Namespace).Get(ctx, self.Name, metav1.GetOptions{})
+	if err != nil {
+		log.Warn("cannot read the gate's own Job for its sync wave; assuming wave 0 (set GATE_WAVE)", "job", self.String(), "error", err.Error())
+		return 0, "default"
+	}
+	for _, a := range []string{syncWaveAnnotation, helmWeightAnnotation} {
+		if v, ok := job.GetAnnotations()[a]; ok {
+			if w, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return w, a
+			}
+		}
+	}
+	return 0, "default"
+}
+
+// writeTerminationLog leaves the cause in the pod's termination message,
+// where `kubectl describe pod` shows it and the SyncFail report's diagnosis
+// of the failed gate Job quotes it. A failure to write is only logged: the
+// exit code already fails the hook.
+func writeTerminationLog(path, cause string, log *slog.Logger) {
+	if path == "" {
+		return
+	}
+	if len(cause) > maxTerminationMessage {
+		cut := maxTerminationMessage - len("…")
+		for cut > 0 && !utf8.RuneStart(cause[cut]) {
+			cut--
+		}
+		cause = cause[:cut] + "…"
+	}
+	if err := os.WriteFile(path, []byte(cause+"\n"), 0o644); err != nil {
+		log.Warn("cannot write the termination message", "path", path, "error", err.Error())
+	}
+}

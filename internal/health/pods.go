@@ -1,0 +1,137 @@
+package health
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// The functions below pick the pods of a workload's current revision and
+// state the facts about one pod that a rollout gate needs to time a
+// failure: the rules in assess.go and cause.go name a cause, these say
+// since when and how often.
+
+// DeploymentPods returns the pods of d's current ReplicaSet (see
+// CurrentReplicaSet), sorted by name; nil when d controls no ReplicaSet.
+func DeploymentPods(d *Deployment, rs []ReplicaSet, pods []Pod) []*Pod {
+	cur := CurrentReplicaSet(d, rs)
+	if cur == nil {
+		return nil
+	}
+	return owned(pods, "ReplicaSet", &cur.ObjectMeta)
+}
+
+// StatefulSetPods returns the pods of s's status.updateRevision (label
+// controller-revision-hash), or every pod s owns when it reports no
+// update revision yet.
+func StatefulSetPods(s *StatefulSet, pods []Pod) []*Pod {
+	all := owned(pods, "StatefulSet", &s.ObjectMeta)
+	if s.Status.UpdateRevision == "" {
+		return all
+	}
+	var out []*Pod
+	for _, p := range all {
+		if p.Labels[revisionHashLabel] == s.Status.UpdateRevision {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// DaemonSetPods returns the pods of ds's current template: their
+// pod-template-generation label matches the DaemonSet's
+// deprecated.daemonset.template.generation annotation. Without the
+// annotation every pod ds owns counts.
+func DaemonSetPods(ds *DaemonSet, pods []Pod) []*Pod {
+	all := owned(pods, "DaemonSet", &ds.ObjectMeta)
+	gen := ds.Annotations["deprecated.daemonset.template.generation"]
+	if gen == "" {
+		return all
+	}
+	var out []*Pod
+	for _, p := range all {
+		if g, ok := p.Labels["pod-template-generation"]; !ok || g == gen {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// OwnedPods returns the pods with an owner reference to the object of
+// kind with metadata m (by UID, or by kind and name when m has no UID).
+func OwnedPods(kind string, m *ObjectMeta, pods []Pod) []*Pod {
+	return owned(pods, kind, m)
+}
+
+const revisionHashLabel = "controller-revision-hash"
+
+// PodFacts is what a pod shows about its progress, for judging how long a
+// problem has lasted and how often a container crashed.
+type PodFacts struct {
+	Name  string
+	UID   types.UID
+	Phase string
+	// Ready is the pod's Ready condition.
+	Ready bool
+	// Deleting is set once the pod has a deletion timestamp: a rollout
+	// replacing it is not its failure.
+	Deleting bool
+	// Unschedulable is set while the PodScheduled condition is False with
+	// reason Unschedulable; UnschedulableSince is that condition's
+	// lastTransitionTime (zero when not written).
+	Unschedulable      bool
+	UnschedulableSince time.Time
+	// Containers lists init containers first, then the app containers.
+	Containers []ContainerFacts
+}
+
+// ContainerFacts is one container's state as the kubelet reports it.
+type ContainerFacts struct {
+	Name string
+	Init bool
+	// Ready and Running describe the current instance.
+	Ready, Running bool
+	// Waiting is the waiting reason (CrashLoopBackOff, ImagePullBackOff, …).
+	Waiting string
+	// Restarts is the kubelet's restartCount.
+	Restarts int32
+	// Crashed is set when an instance of the container has terminated:
+	// lastState.terminated, or the current state terminated.
+	Crashed bool
+	// LastReason and LastExitCode describe the latest termination
+	// (Error, OOMKilled, Completed, …).
+	LastReason   string
+	LastExitCode int32
+}
+
+// Facts states what p shows; see PodFacts.
+func Facts(p *Pod) PodFacts {
+	f := PodFacts{
+		Name: p.Name, UID: p.UID, Phase: p.Status.Phase,
+		Ready: podReady(p), Deleting: pendingDeletion(&p.ObjectMeta),
+	}
+	if c := podCondition(p, podScheduled); c != nil && c.Status == conditionFalse && c.Reason == podReasonUnschedulable {
+		f.Unschedulable, f.UnschedulableSince = true, c.LastTransitionTime.Time
+	}
+	for i, statuses := range [][]ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+		for _, cs := range statuses {
+			c := ContainerFacts{Name: cs.Name, Init: i == 0, Ready: cs.Ready, Running: cs.State.Running != nil, Restarts: cs.RestartCount}
+			if w := cs.State.Waiting; w != nil {
+				c.Waiting = w.Reason
+			}
+			t := cs.State.Terminated
+			if t == nil {
+				t = cs.LastTerminationState.Terminated
+			}
+			if t != nil {
+				c.Crashed, c.LastReason, c.LastExitCode = true, t.Reason, t.ExitCode
+			}
+			f.Containers = append(f.Containers, c)
+		}
+	}
+	return f
+}
+
+// IsImageReason reports whether a waiting reason means the image cannot be
+// pulled (ErrImagePull, ImagePullBackOff, InvalidImageName, …).
+func IsImageReason(reason string) bool { return isImageReason(reason) }
