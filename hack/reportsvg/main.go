@@ -1,0 +1,212 @@
+// Command reportsvg draws the README's picture of a Slack report: it builds
+// the report of a sample failed sync (with a live-object cause and a
+// mention), renders the exact Block Kit blocks the hook posts, and lays
+// them out as an SVG that looks like the message in Slack.
+//
+//	go run ./hack/reportsvg > docs/report.svg
+//
+// TestPicture fails when docs/report.svg is stale.
+package main
+
+import (
+	"fmt"
+	"html"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/syncreport/syncreport/internal/argocd"
+	"github.com/syncreport/syncreport/internal/health"
+	"github.com/syncreport/syncreport/internal/recipients"
+	"github.com/syncreport/syncreport/internal/report"
+)
+
+const sampleApp = "internal/report/testdata/apps/first-attempt.yaml"
+
+func main() {
+	if err := run(os.Stdout, "."); err != nil {
+		fmt.Fprintln(os.Stderr, "reportsvg:", err)
+		os.Exit(1)
+	}
+}
+
+func run(w io.Writer, root string) error {
+	b, err := os.ReadFile(root + "/" + sampleApp)
+	if err != nil {
+		return err
+	}
+	app, err := argocd.Decode(b)
+	if err != nil {
+		return err
+	}
+	app.Status.OperationState.Operation.Info = []argocd.Info{
+		{Name: "notify", Value: "alice@example.com"},
+		{Name: "pipeline", Value: "https://gitlab.example.com/team/web/-/pipelines/4711"},
+	}
+	app.Status.Summary.Images = []string{"ghcr.io/team/web:1.5.0"}
+	now := app.Status.OperationState.StartedAt.Add(75 * time.Second)
+	r := report.Build(app, report.Options{Now: now, ArgoCDURL: "https://argocd.example.com"})
+	report.ApplyDiagnosis(&r, &health.Diagnosis{Results: []health.Result{{
+		Ref:     argocd.Ref{Group: "apps", Kind: "Deployment", Namespace: "web", Name: "web"},
+		Status:  health.StatusDegraded,
+		Message: `Deployment "web" exceeded its progress deadline`,
+		Cause:   `pod web-7d9f-x2: container "app" CrashLoopBackOff, exit code 1 (3 restarts): panic: DATABASE_URL not set`,
+	}}})
+	r.Recipients = recipients.Collect(app, string(r.Verdict), recipients.Settings{Channel: "#deploys"})
+	for i := range r.Recipients {
+		if r.Recipients[i].Value == "alice@example.com" {
+			r.Recipients[i].SlackID = "UALICE"
+		}
+	}
+	_, blocks := report.Slack(r)
+	return draw(w, blocks)
+}
+
+// Layout constants, in pixels.
+const (
+	width    = 760
+	left     = 72
+	textW    = width - left - 24
+	charW    = 7.6 // average width of a 14px sans-serif character
+	lineH    = 21
+	fieldGap = 14
+	// contextChars fits the smaller context text on one line.
+	contextChars = 100
+)
+
+type canvas struct {
+	b strings.Builder
+	y float64
+}
+
+func (c *canvas) text(x, y float64, s, style string) {
+	fmt.Fprintf(&c.b, `<text x="%.0f" y="%.0f" %s>%s</text>`+"\n", x, y, style, s)
+}
+
+func draw(w io.Writer, blocks []slack.Block) error {
+	c := &canvas{y: 34}
+	c.text(left, c.y, "syncreport", `class="name"`)
+	c.text(left+92, c.y, "APP", `class="badge"`)
+	c.text(left+124, c.y, "10:01", `class="time"`)
+	c.y += 10
+	for _, bl := range blocks {
+		switch bl := bl.(type) {
+		case *slack.HeaderBlock:
+			c.y += 26
+			c.text(left, c.y, inline(emoji(bl.Text.Text)), `class="header"`)
+			c.y += 6
+		case *slack.SectionBlock:
+			c.y += 8
+			if bl.Text != nil {
+				c.paragraph(bl.Text.Text, textW)
+			}
+			for i := 0; i < len(bl.Fields); i += 2 {
+				top := c.y
+				bottom := top
+				for j := i; j < i+2 && j < len(bl.Fields); j++ {
+					c.y = top
+					c.x(float64(left+(j-i)*(textW/2)), bl.Fields[j].Text, textW/2-fieldGap)
+					bottom = max(bottom, c.y)
+				}
+				c.y = bottom + 4
+			}
+		case *slack.ContextBlock:
+			c.y += 8
+			var parts []string
+			for _, e := range bl.ContextElements.Elements {
+				if t, ok := e.(*slack.TextBlockObject); ok {
+					parts = append(parts, t.Text)
+				}
+			}
+			for _, l := range wrap(strings.Join(parts, "  ·  "), contextChars) {
+				c.y += 18
+				c.text(left, c.y, inline(l), `class="context"`)
+			}
+		}
+	}
+	height := c.y + 24
+	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" viewBox="0 0 %d %.0f" role="img" aria-label="A syncreport message in Slack">
+<style>
+text { font-family: -apple-system, "Segoe UI", Lato, "Helvetica Neue", Arial, sans-serif; font-size: 14px; fill: #1d1c1d; }
+.name { font-weight: 700; font-size: 15px; } .badge { font-size: 10px; fill: #616061; } .time { font-size: 12px; fill: #616061; }
+.header { font-size: 18px; font-weight: 700; } .b { font-weight: 700; } .link { fill: #1264a3; }
+.code { font-family: Menlo, Consolas, monospace; font-size: 12.5px; fill: #e01e5a; } .mention { fill: #1264a3; font-weight: 600; }
+.context { font-size: 12.5px; fill: #616061; } .quote { fill: #616061; }
+</style>
+<rect width="100%%" height="100%%" rx="8" fill="#ffffff" stroke="#dddddd"/>
+<rect x="20" y="18" width="38" height="38" rx="6" fill="#ef7b4d"/>
+<text x="39" y="43" text-anchor="middle" style="fill:#fff;font-weight:700;font-size:16px">sr</text>
+%s</svg>
+`, width, height, width, height, c.b.String())
+	return nil
+}
+
+// x draws mrkdwn text in a column starting at x0.
+func (c *canvas) x(x0 float64, s string, w int) {
+	for _, para := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		for _, l := range wrap(para, int(float64(w)/charW)) {
+			c.y += lineH
+			c.text(x0, c.y, inline(l), "")
+		}
+	}
+}
+
+func (c *canvas) paragraph(s string, w int) { c.x(left, s, w) }
+
+var (
+	linkRe    = regexp.MustCompile(`&lt;(https?://[^|]*)\|([^&]*)&gt;`)
+	mentionRe = regexp.MustCompile(`&lt;@([A-Z0-9]+)&gt;`)
+	boldRe    = regexp.MustCompile(`\*([^*]+)\*`)
+	codeRe    = regexp.MustCompile("`([^`]+)`")
+)
+
+// inline turns Slack mrkdwn into SVG tspans: bold, code, links, mentions.
+// Slack's own escapes (&lt; &gt; &amp;) are already XML escapes.
+func inline(s string) string {
+	s = strings.ReplaceAll(s, "&amp;", "\x00")
+	s = strings.ReplaceAll(html.UnescapeString(strings.ReplaceAll(s, "\x00", "&amp;")), "&", "&amp;")
+	s = strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
+	s = linkRe.ReplaceAllString(s, `<tspan class="link">$2</tspan>`)
+	s = mentionRe.ReplaceAllString(s, `<tspan class="mention">@alice</tspan>`)
+	s = boldRe.ReplaceAllString(s, `<tspan class="b">$1</tspan>`)
+	s = codeRe.ReplaceAllString(s, `<tspan class="code">$1</tspan>`)
+	s = strings.NewReplacer("\x01", `<tspan style="fill:`, "\x02", `">`, "\x03", `</tspan>`).Replace(s)
+	if strings.HasPrefix(s, "&gt; ") {
+		s = `<tspan class="quote">│ ` + s[5:] + `</tspan>`
+	}
+	return s
+}
+
+// emoji draws the verdict emoji as a coloured symbol that every SVG
+// renderer has a glyph for.
+func emoji(s string) string {
+	sym := func(c, color string) string { return "\x01" + color + "\x02" + c + "\x03" }
+	return strings.NewReplacer(":x:", sym("✖", "#e01e5a"), ":white_check_mark:", sym("✔", "#2eb67d"),
+		":warning:", sym("▲", "#ecb22e"), ":hourglass_flowing_sand:", sym("…", "#616061"),
+		":grey_question:", sym("?", "#616061")).Replace(s)
+}
+
+// wrap breaks s into lines of at most n runes at spaces.
+func wrap(s string, n int) []string {
+	var lines []string
+	var cur []rune
+	for _, word := range strings.Fields(s) {
+		wr := []rune(word)
+		if len(cur) > 0 && len(cur)+1+len(wr) > n {
+			lines = append(lines, string(cur))
+			cur = nil
+		}
+		if len(cur) > 0 {
+			cur = append(cur, ' ')
+		}
+		cur = append(cur, wr...)
+	}
+	if len(cur) > 0 || len(lines) == 0 {
+		lines = append(lines, string(cur))
+	}
+	return lines
+}
