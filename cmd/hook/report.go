@@ -179,7 +179,7 @@ func diagnose(ctx context.Context, cfg *config.Config, rc *rest.Config, dyn dyna
 		ctx, cancel = context.WithTimeout(ctx, time.Until(dl)/2)
 		defer cancel()
 	}
-	opts := health.Options{MaxRequests: cfg.MaxRequests, LogLines: cfg.LogLines}
+	opts := health.Options{MaxRequests: cfg.MaxRequests, LogLines: cfg.LogLines, Config: rc}
 	if cfg.LogLines > 0 {
 		logs, err := health.NewLogSource(rc)
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/syncreport/syncreport/internal/argocd"
 )
@@ -22,7 +23,7 @@ import (
 // Defaults for Options.
 const (
 	DefaultMaxRequests = 20
-	DefaultPageSize    = 500
+	DefaultPageSize    = 1000
 )
 
 // eventWindow is how far back events count. It matches the apiserver's
@@ -37,6 +38,10 @@ type Options struct {
 	MaxRequests int
 	// PageSize is the LIST page size (limit). Default DefaultPageSize.
 	PageSize int64
+	// Config, when set, streams LIST pages and decodes one object at a
+	// time, so memory stays flat whatever the page size; without it pages
+	// are read through the dynamic client, whole.
+	Config *rest.Config
 	// LogLines, when positive, reads that many trailing log lines of each
 	// crashed container named in a Cause, through Logs.
 	LogLines int
@@ -86,6 +91,13 @@ func Diagnose(ctx context.Context, dyn dynamic.Interface, refs []argocd.Ref, opt
 		now = opts.Now
 	}
 	d := &diagnoser{dyn: dyn, opts: opts, since: now().Add(-eventWindow)}
+	if opts.Config != nil {
+		s, err := newStreamer(opts.Config)
+		if err != nil {
+			return nil, err
+		}
+		d.stream = s
+	}
 
 	var items []*item
 	spaces := map[string]*namespace{}
@@ -231,6 +243,7 @@ func (ns *namespace) items(k *kindInfo) map[string]*item { return ns.want[k] }
 
 type diagnoser struct {
 	dyn      dynamic.Interface
+	stream   *streamer // nil: whole pages through dyn
 	opts     Options
 	since    time.Time
 	requests int
@@ -256,7 +269,7 @@ func (d *diagnoser) list(ctx context.Context, k *kindInfo, ns, fieldSelector str
 			return d.stop(ctx, k, ns)
 		}
 		d.requests++
-		l, err := res.List(ctx, metav1.ListOptions{Limit: d.opts.PageSize, Continue: cont, FieldSelector: fieldSelector})
+		next, err := d.page(ctx, res, k, ns, fieldSelector, cont, keep)
 		if err != nil {
 			switch {
 			case ctx.Err() != nil:
@@ -270,13 +283,25 @@ func (d *diagnoser) list(ctx context.Context, k *kindInfo, ns, fieldSelector str
 			d.partial = append(d.partial, why)
 			return "error: " + why
 		}
-		for i := range l.Items {
-			keep(&l.Items[i])
-		}
-		if cont = l.GetContinue(); cont == "" {
+		if cont = next; cont == "" {
 			return ""
 		}
 	}
+}
+
+// page reads one LIST page, streamed when a rest.Config was given.
+func (d *diagnoser) page(ctx context.Context, res dynamic.ResourceInterface, k *kindInfo, ns, fieldSelector, cont string, keep func(*unstructured.Unstructured)) (string, error) {
+	if d.stream != nil {
+		return d.stream.page(ctx, k.gvr, ns, fieldSelector, cont, d.opts.PageSize, keep)
+	}
+	l, err := res.List(ctx, metav1.ListOptions{Limit: d.opts.PageSize, Continue: cont, FieldSelector: fieldSelector})
+	if err != nil {
+		return "", err
+	}
+	for i := range l.Items {
+		keep(&l.Items[i])
+	}
+	return l.GetContinue(), nil
 }
 
 func (d *diagnoser) stop(ctx context.Context, k *kindInfo, ns string) string {

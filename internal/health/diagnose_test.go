@@ -415,6 +415,23 @@ func TestDiagnoseCauses(t *testing.T) {
 		}
 	})
 
+	t.Run("streamed pages give the same results", func(t *testing.T) {
+		for _, size := range []int64{2, 1000} {
+			streamed, err := Diagnose(context.Background(), cluster.Dynamic, refs, Options{PageSize: size, MaxRequests: 100, Config: cluster.Config})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if streamed.Partial {
+				t.Fatalf("page size %d: partial: %s", size, streamed.PartialReason)
+			}
+			for k, want := range got {
+				if g := byName(streamed)[k]; g.Status != want.Status || g.Cause != want.Cause || g.Message != want.Message {
+					t.Errorf("%s streamed (page %d): %s %q, whole %s %q", k, size, g.Status, g.Cause, want.Status, want.Cause)
+				}
+			}
+		}
+	})
+
 	t.Run("request cap makes it partial and claims nothing", func(t *testing.T) {
 		capped, err := Diagnose(context.Background(), cluster.Dynamic, refs, Options{MaxRequests: 3})
 		if err != nil {

@@ -1,0 +1,131 @@
+package health
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/client-go/rest"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// streamer reads LIST pages as a stream and decodes one object at a time.
+// The dynamic client decodes a whole page into maps first — about 10 MB for
+// 500 pods — which would make memory follow the namespace's size; streamed,
+// it stays flat whatever the page size, so pages can be large and requests
+// few.
+type streamer struct{ c rest.Interface }
+
+func newStreamer(cfg *rest.Config) (*streamer, error) {
+	c := rest.CopyConfig(cfg)
+	c.APIPath = "/apis"
+	c.GroupVersion = &schema.GroupVersion{}
+	// Errors still decode to typed StatusErrors (Forbidden, NotFound).
+	scheme := runtime.NewScheme()
+	metav1.AddToGroupVersion(scheme, schema.GroupVersion{Version: "v1"})
+	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	rc, err := rest.UnversionedRESTClientFor(c)
+	if err != nil {
+		return nil, fmt.Errorf("diagnose: %w", err)
+	}
+	return &streamer{rc}, nil
+}
+
+// page GETs one LIST page of gvr in ns and hands each item to keep; it
+// returns the continue token.
+func (s *streamer) page(ctx context.Context, gvr schema.GroupVersionResource, ns, fieldSelector, cont string, limit int64, keep func(*unstructured.Unstructured)) (string, error) {
+	path := "/apis/" + gvr.Group + "/" + gvr.Version
+	if gvr.Group == "" {
+		path = "/api/" + gvr.Version
+	}
+	req := s.c.Get().AbsPath(path, "namespaces", ns, gvr.Resource).Param("limit", strconv.FormatInt(limit, 10))
+	if cont != "" {
+		req = req.Param("continue", cont)
+	}
+	if fieldSelector != "" {
+		req = req.Param("fieldSelector", fieldSelector)
+	}
+	body, err := req.Stream(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer body.Close()
+	return decodeList(body, keep)
+}
+
+// decodeList walks a List document token by token: metadata.continue is
+// kept, each element of items is decoded alone (numbers as int64 where
+// integral, as the dynamic client does) and handed to keep.
+func decodeList(r io.Reader, keep func(*unstructured.Unstructured)) (string, error) {
+	dec := json.NewDecoder(r)
+	if err := expect(dec, json.Delim('{')); err != nil {
+		return "", err
+	}
+	var next string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", fmt.Errorf("list: %w", err)
+		}
+		switch tok {
+		case "metadata":
+			var m struct {
+				Continue string `json:"continue"`
+			}
+			if err := dec.Decode(&m); err != nil {
+				return "", fmt.Errorf("list metadata: %w", err)
+			}
+			next = m.Continue
+		case "items":
+			tok, err := dec.Token()
+			if err != nil {
+				return "", fmt.Errorf("list: %w", err)
+			}
+			if tok == nil { // "items": null
+				continue
+			}
+			if tok != json.Delim('[') {
+				return "", fmt.Errorf("list: items is %v, not an array", tok)
+			}
+			for dec.More() {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					return "", fmt.Errorf("list item: %w", err)
+				}
+				obj := map[string]any{}
+				if err := utiljson.Unmarshal(raw, &obj); err != nil {
+					return "", fmt.Errorf("list item: %w", err)
+				}
+				keep(&unstructured.Unstructured{Object: obj})
+			}
+			if err := expect(dec, json.Delim(']')); err != nil {
+				return "", err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return "", fmt.Errorf("list: %w", err)
+			}
+		}
+	}
+	return next, nil
+}
+
+func expect(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("list: %w", err)
+	}
+	if tok != want {
+		return fmt.Errorf("list: want %v, got %v", want, tok)
+	}
+	return nil
+}
