@@ -11,11 +11,7 @@ package faults_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -44,53 +40,18 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testMain(m))
+	os.Exit(testcluster.MainWithHook(m, func(ctx context.Context, c *testcluster.Cluster, hook string) error {
+		cluster, hookBin = c, hook
+		return setup(ctx, c)
+	}))
 }
 
-func testMain(m *testing.M) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
-	dir, err := os.MkdirTemp("", "syncreport-faults-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	hookBin = filepath.Join(dir, "hook")
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", hookBin, "../../cmd/hook")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build hook: %v\n%s", err, out)
-		return 1
-	}
-	c, err := testcluster.Start(ctx)
-	if errors.Is(err, testcluster.ErrToolsUnavailable) {
-		fmt.Fprintln(os.Stderr, "SKIP fault matrix:", err)
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer c.Stop()
-	if err := setup(ctx, c); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	cluster = c
-	return m.Run()
-}
-
-// setup installs the Application CRD and two identities: one allowed to get
-// Applications, one without any Role (real RBAC, for the Forbidden row).
+// setup creates two identities: one allowed to get Applications, one
+// without any Role (real RBAC, for the Forbidden row). MainWithHook has
+// installed the Application CRD and created appNS.
 func setup(ctx context.Context, c *testcluster.Cluster) error {
-	if err := c.InstallArgoCRDs(ctx); err != nil {
+	if err := c.CreateNamespace(ctx, hookNS, nil); err != nil {
 		return err
-	}
-	for _, ns := range []string{appNS, hookNS} {
-		if err := c.CreateNamespace(ctx, ns, nil); err != nil {
-			return err
-		}
 	}
 	rbac := c.Client.RbacV1()
 	if _, err := rbac.Roles(appNS).Create(ctx, &rbacv1.Role{
