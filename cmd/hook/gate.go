@@ -33,7 +33,9 @@ const (
 const maxTerminationMessage = 4000
 
 // runGate is the Sync-phase hook: locate the app, find the gate's own wave,
-// watch the rollout, exit 0 when Healthy and 5 when broken or timed out.
+// watch the rollout, exit 0 when Healthy and 5 when broken or timed out
+// (with GATE_MARK_DEGRADED, after marking the broken Deployments Degraded,
+// so that Argo CD ends a multi-step sync at once).
 func runGate(ctx context.Context, stderr io.Writer) error {
 	cfg, err := config.Load()
 	if err != nil {
@@ -62,7 +64,7 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 	}
 	wave, via := gateWave(lctx, cfg, dyn, target.Self, log)
 	log.Info("gate", "app", target.Namespace+"/"+target.Name, "via", target.Via, "readMode", cfg.ReadMode(),
-		"wave", wave, "waveFrom", via, "timeout", cfg.GateTimeout.String())
+		"wave", wave, "waveFrom", via, "timeout", cfg.GateTimeout.String(), "markDegraded", cfg.GateMarkDegraded)
 
 	// The first read retries transient errors for HOOK_TIMEOUT, like the
 	// report's; later ones are bounded by the gate itself.
@@ -84,7 +86,8 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 			Restarts: cfg.GateRestarts, ImagePullGrace: cfg.GateImagePullGrace, ConfigErrorGrace: cfg.GateConfigErrorGrace,
 			UnschedulableGrace: cfg.GateUnschedulableGrace, Timeout: cfg.GateTimeout,
 		},
-		Log: log,
+		MarkDegraded: cfg.GateMarkDegraded,
+		Log:          log,
 	})
 	if err != nil {
 		return kindError{errUsage, err}
@@ -104,7 +107,7 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 		return nil
 	}
 	log.Error("rollout failed", "app", target.Namespace+"/"+target.Name, "cause", res.Cause, "timedOut", res.TimedOut,
-		"details", res.Details, "watched", len(res.Watched), "ms", res.Elapsed.Milliseconds())
+		"details", res.Details, "watched", len(res.Watched), "markedDegraded", len(res.Marked), "ms", res.Elapsed.Milliseconds())
 	writeTerminationLog(cfg.GateTerminationLog, res.Cause, log)
 	return kindError{errRollout, errors.New(res.Cause)}
 }

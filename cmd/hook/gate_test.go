@@ -38,6 +38,7 @@ func TestGateBadConfiguration(t *testing.T) {
 		{map[string]string{"GATE_CONFIG_ERROR_GRACE": "30"}, "GATE_CONFIG_ERROR_GRACE"},
 		{map[string]string{"GATE_UNSCHEDULABLE_GRACE": "-2m"}, "GATE_UNSCHEDULABLE_GRACE"},
 		{map[string]string{"GATE_TIMEOUT": "0s"}, "GATE_TIMEOUT"},
+		{map[string]string{"GATE_MARK_DEGRADED": "maybe"}, "GATE_MARK_DEGRADED"},
 	} {
 		t.Run(tt.want, func(t *testing.T) {
 			clearGateEnv(t)

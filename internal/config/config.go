@@ -62,6 +62,7 @@ type Config struct {
 	GateConfigErrorGrace   time.Duration `envconfig:"GATE_CONFIG_ERROR_GRACE" default:"30s" desc:"gate: how long CreateContainerConfigError/CreateContainerError may last before the rollout fails"`
 	GateUnschedulableGrace time.Duration `envconfig:"GATE_UNSCHEDULABLE_GRACE" default:"2m" desc:"gate: how long a pod may stay unschedulable before the rollout fails"`
 	GateTimeout            time.Duration `envconfig:"GATE_TIMEOUT" default:"10m" desc:"gate: fail when the rollout is not healthy by then"`
+	GateMarkDegraded       bool          `envconfig:"GATE_MARK_DEGRADED" default:"false" desc:"gate: write ProgressDeadlineExceeded on a Deployment whose rollout it found broken, so Argo CD sees it Degraded and fails a multi-step sync at once (needs patch on deployments/status)"`
 	GateTerminationLog     string        `envconfig:"GATE_TERMINATION_LOG" default:"/dev/termination-log" desc:"gate: file that gets the one-line cause of a failure (the pod's terminationMessagePath)"`
 }
 

@@ -16,6 +16,10 @@
 // Live objects are watched (list, then watch), so detection latency is
 // the API server's event latency; the Application is re-read every
 // AppInterval because it changes as the sync proceeds.
+//
+// With Options.MarkDegraded a failed verdict also marks each Deployment its
+// pods broke as past its progress deadline, which is what makes Argo CD end
+// a multi-step sync at once (see mark.go).
 package gate
 
 import (
@@ -82,7 +86,13 @@ type Options struct {
 	// AppInterval is how often the Application is re-read; default
 	// DefaultAppInterval.
 	AppInterval time.Duration
-	Log         *slog.Logger
+	// MarkDegraded makes a failed verdict write, on each Deployment its
+	// pods failed, the condition the Deployment controller writes at the
+	// progress deadline, so that Argo CD sees it Degraded at once and a
+	// multi-step sync fails without waiting for that deadline (mark.go).
+	// It needs patch on deployments/status; a failed write is logged.
+	MarkDegraded bool
+	Log          *slog.Logger
 }
 
 // Gate watches one rollout; see the package comment.
@@ -130,6 +140,8 @@ type Result struct {
 	Details []string
 	// Watched lists the workloads judged.
 	Watched []argocd.Ref
+	// Marked lists the Deployments marked Degraded (Options.MarkDegraded).
+	Marked []argocd.Ref
 	// Elapsed is the time from the start of Run to the verdict.
 	Elapsed time.Duration
 }
@@ -172,7 +184,9 @@ func (g *Gate) Run(ctx context.Context) (Result, error) {
 		case healthy:
 			return Result{Healthy: true, Watched: v.watched, Elapsed: clk.Since(start)}, nil
 		case failed:
-			return Result{Cause: v.cause, Details: v.lines, Watched: v.watched, Elapsed: clk.Since(start)}, nil
+			r := Result{Cause: v.cause, Details: v.lines, Watched: v.watched, Elapsed: clk.Since(start)}
+			r.Marked = g.markBroken(ctx, v)
+			return r, nil
 		}
 		if lines := strings.Join(v.lines, "; "); lines != lastLines {
 			// Every change at debug level; at info at most every
@@ -210,6 +224,7 @@ func (g *Gate) Run(ctx context.Context) (Result, error) {
 				r.Healthy = true
 			case failed:
 				r.Cause, r.Details = v.cause, v.lines
+				r.Marked = g.markBroken(ctx, v)
 			default:
 				r.TimedOut, r.Details = true, v.lines
 				r.Cause = fmt.Sprintf("not healthy after %s", o.Thresholds.Timeout)

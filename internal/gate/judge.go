@@ -36,6 +36,17 @@ type verdict struct {
 	// next is when a grace period ends: evaluate again then, even if
 	// nothing changes. Zero when no grace period is running.
 	next time.Time
+	// broken lists the failed Deployments whose pods failed them: those
+	// Options.MarkDegraded may mark (see mark.go).
+	broken []brokenDeployment
+}
+
+// brokenDeployment is a Deployment the judge found definitively broken by
+// the pods of its current revision, at the generation it judged.
+type brokenDeployment struct {
+	ref        argocd.Ref
+	generation int64
+	cause      string
 }
 
 // judge decides, from the Application and the live objects, whether the
@@ -215,6 +226,9 @@ func (j *judge) evaluate(now time.Time, app *argocd.Application, st *store) verd
 			if v.outcome != failed {
 				v.outcome, v.cause = failed, w.label+": "+w.text
 			}
+			if w.markable {
+				v.broken = append(v.broken, brokenDeployment{ref: t.ref, generation: w.generation, cause: w.text})
+			}
 		}
 		v.lines = append(v.lines, w.label+": "+w.text)
 		if !w.next.IsZero() && (v.next.IsZero() || w.next.Before(v.next)) {
@@ -254,6 +268,10 @@ type judged struct {
 	label   string
 	text    string
 	next    time.Time
+	// markable is set on a Deployment failed by its pods (not already
+	// Degraded, not a failed apply), with the generation judged.
+	markable   bool
+	generation int64
 }
 
 func wait(format string, a ...any) judged {
@@ -371,6 +389,7 @@ func (j *judge) workload(now time.Time, t target, st *store, active map[string]b
 	}
 	f := j.pods(now, pods, events, restarts, active)
 	if f.outcome == failed {
+		f.markable, f.generation = t.kind == kDeployment, meta.Generation
 		return f
 	}
 	w := j.progress(t.kind, r, pods, desired)

@@ -185,6 +185,8 @@ func TestSecretsNeverLogged(t *testing.T) {
 func TestRecipients(t *testing.T) {
 	s := slacktest.Start(t)
 	s.SetUsers(map[string]string{"alice@example.com": "UALICE001", "oncall@example.com": "UONCALL01"})
+	// The first lookup is rate limited: it is retried after Retry-After.
+	s.Fail(slacktest.EndpointLookupByEmail, slacktest.Fault{Status: 429, RetryAfter: 1})
 	dest, kc := stage(t, scenario{fixture: "syncfail-degraded", app: "web-people", appNS: "argocd", hookJob: "syncreport-syncfail",
 		annotations: map[string]string{
 			"syncreport.dev/notify":           "ghost@example.com",

@@ -42,6 +42,8 @@ type setup struct {
 	previousOp bool
 	// noPodRights withholds list/watch on pods from the gate.
 	noPodRights bool
+	// markRights grants patch on deployments/status (GATE_MARK_DEGRADED).
+	markRights bool
 }
 
 // rollout is one sync in progress: the Application, Deployment web with its
@@ -145,11 +147,15 @@ func newRollout(t testing.TB, s setup) *rollout {
 	if s.noPodRights {
 		podRule = rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}}
 	}
-	grant(ns, "gate", []rbacv1.PolicyRule{
+	rules := []rbacv1.PolicyRule{
 		podRule,
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "replicasets", "statefulsets", "daemonsets"}, Verbs: watch},
 		{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: watch},
-	})
+	}
+	if s.markRights {
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments/status"}, Verbs: []string{"patch"}})
+	}
+	grant(ns, "gate", rules)
 
 	// The gate's Job as Argo CD creates it (tracking and wave on the Job) and its Pod.
 	spec := corev1.PodSpec{ServiceAccountName: sa, RestartPolicy: corev1.RestartPolicyNever,

@@ -152,8 +152,10 @@ func (a access) String() string {
 }
 
 // TestRBAC creates each rendering's ServiceAccount and RBAC for real and asks
-// the authorizer what the ServiceAccount may do: read its Application and
-// find its own Pod and Job; no Secrets, no writes, nothing elsewhere. A real
+// the authorizer what the ServiceAccount may do: read its Application, find
+// its own Pod and Job, watch what the gate watches; no Secrets, nothing
+// elsewhere, and no writes but patch on deployments/status where the gate
+// marks broken Deployments (GATE_MARK_DEGRADED). A real
 // request with the ServiceAccount's token then reads the Application. The
 // remote destination variants may not read any Application.
 func TestRBAC(t *testing.T) {
@@ -171,6 +173,7 @@ func TestRBAC(t *testing.T) {
 		onlyNamedApp bool // resourceNames restricts the Application Role
 		logs         bool // pods/log granted
 		remote       bool // a remote destination variant: no Application access at all
+		markDegraded bool // patch on deployments/status granted
 	}{
 		{
 			name:    "hooks",
@@ -197,6 +200,27 @@ func TestRBAC(t *testing.T) {
 			appName:      func(string) string { return "shop-prod" },
 			onlyNamedApp: true,
 			logs:         true,
+			markDegraded: true,
+		},
+		{
+			name: "hooks-gate-mark-degraded",
+			render: func(ns string) ([]byte, error) {
+				return tl.RenderHooksWith(ctx, root, t.TempDir(), ship.HooksOptions{Namespace: ns, Components: []string{"gate", "gate-mark-degraded"}})
+			},
+			sa:           "syncreport",
+			argoNS:       "argocd",
+			appName:      func(ns string) string { return ns },
+			markDegraded: true,
+		},
+		{
+			name: "chart-gate",
+			render: func(ns string) ([]byte, error) {
+				return tl.RenderChart(ctx, root, ns, ns, "--set", "hooks.gate.enabled=true")
+			},
+			sa:           "rbac-chart-gate-syncreport",
+			argoNS:       "argocd",
+			appName:      func(ns string) string { return ns },
+			onlyNamedApp: true,
 		},
 		{
 			name: "hooks-remote",
@@ -251,6 +275,18 @@ func TestRBAC(t *testing.T) {
 				{"list", "apps", "deployments", "", ns, "", true},
 				{"watch", "apps", "replicasets", "", ns, "", true},
 				{"list", "", "events", "", ns, "", true},
+				// What the gate lists and watches.
+				{"watch", "apps", "deployments", "", ns, "", true},
+				{"watch", "apps", "statefulsets", "", ns, "", true},
+				{"watch", "apps", "daemonsets", "", ns, "", true},
+				{"watch", "batch", "jobs", "", ns, "", true},
+				{"watch", "", "pods", "", ns, "", true},
+				{"watch", "", "events", "", ns, "", true},
+				// GATE_MARK_DEGRADED: the status, not the spec; patch only.
+				{"patch", "apps", "deployments", "status", ns, "web", tc.markDegraded},
+				{"update", "apps", "deployments", "status", ns, "web", false},
+				{"patch", "apps", "statefulsets", "status", ns, "db", false},
+				{"patch", "apps", "deployments", "status", tc.argoNS, "argocd-server", false},
 				{"list", "events.k8s.io", "events", "", ns, "", true},
 				{"get", "", "persistentvolumeclaims", "", ns, "data", true},
 				{"list", "networking.k8s.io", "ingresses", "", ns, "", true},

@@ -87,6 +87,12 @@ func TestHelmRejects(t *testing.T) {
 		{"insecure and a CA", []string{"--set", "argocd.remote.mode=api", "--set", "argocd.remote.server=argocd.example.com", "--set", "argocd.remote.tokenSecret.name=t",
 			"--set", "argocd.remote.insecure=true", "--set", "argocd.remote.caSecret.name=ca"}, []string{"argocd.remote.insecure", "argocd.remote.caSecret"}},
 		{"env repeats a remote variable", []string{"--set", "env.ARGOCD_SERVER=argocd.example.com"}, []string{"env.ARGOCD_SERVER"}},
+		{"env repeats a gate variable", []string{"--set", "env.GATE_MARK_DEGRADED=true"}, []string{"env.GATE_MARK_DEGRADED"}},
+		{"gate timeout with a fraction", []string{"--set", "hooks.gate.enabled=true", "--set", "hooks.gate.timeout=1.5m"}, []string{"/hooks/gate/timeout"}},
+		{"gate timeout zero", []string{"--set", "hooks.gate.enabled=true", "--set", "hooks.gate.timeout=0m"}, []string{"hooks.gate.timeout", "positive"}},
+		{"gate restarts zero", []string{"--set", "hooks.gate.enabled=true", "--set", "hooks.gate.restarts=0"}, []string{"/hooks/gate/restarts"}},
+		{"gate grace not a duration", []string{"--set", "hooks.gate.unschedulableGrace=2 minutes"}, []string{"/hooks/gate/unschedulableGrace"}},
+		{"markDegraded without the gate", []string{"--set", "hooks.gate.markDegraded=true"}, []string{"hooks.gate.markDegraded", "hooks.gate.enabled"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := tl.RenderChart(ctx, root, "shop", "shop", tc.args...)
@@ -187,8 +193,9 @@ func TestVersionsAgree(t *testing.T) {
 	if kust.Images[0].NewTag != chart.AppVersion {
 		t.Errorf("kustomization newTag %q, Chart.yaml appVersion %q", kust.Images[0].NewTag, chart.AppVersion)
 	}
-	for _, f := range []string{"postsync-job.yaml", "syncfail-job.yaml"} {
-		b, err := os.ReadFile(filepath.Join(root, ship.HooksDir, f))
+	for _, f := range []string{filepath.Join(ship.HooksDir, "postsync-job.yaml"), filepath.Join(ship.HooksDir, "syncfail-job.yaml"),
+		filepath.Join(ship.ComponentsDir, "gate", "gate-job.yaml")} {
+		b, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,6 +248,17 @@ func TestHelmNotes(t *testing.T) {
 				`Slack, credentials from Secret "team-slack", channel "#deploys"`,
 			},
 			not: []string{"report-now"},
+		},
+		{
+			name: "gate",
+			args: []string{"--set", "hooks.gate.enabled=true"},
+			want: []string{"Hooks: PostSync, SyncFail, Sync (gate, wave 0, timeout 10m)\n", "hooks.gate.markDegraded=true to fail it at once"},
+		},
+		{
+			name: "gate marking Degraded",
+			args: []string{"--set", "hooks.gate.enabled=true", "--set", "hooks.gate.markDegraded=true", "--set", "hooks.gate.syncWave=2"},
+			want: []string{"Sync (gate, wave 2, timeout 10m, marks a broken Deployment Degraded)\n"},
+			not:  []string{"hooks.gate.markDegraded=true"},
 		},
 		{
 			name: "remote kubeconfig",

@@ -15,6 +15,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -43,9 +44,19 @@ var (
 	renderErr  error
 )
 
+// gateRenderings are the kustomize hooks with the gate Components.
+var gateRenderings = []struct {
+	name       string
+	components []string
+}{
+	{"hooks-gate", []string{"gate"}},
+	{"hooks-gate-mark-degraded", []string{"gate", "gate-mark-degraded"}},
+}
+
 // renderAll returns the kustomize hooks and the chart with default, custom
-// and Secret-making values, the example parent chart, and the remote
-// destination variants (remoteRenderings), rendered.
+// and Secret-making values, the example parent chart, the gate variants
+// (gateRenderings) and the remote destination variants (remoteRenderings),
+// rendered.
 func renderAll(t *testing.T) []rendering {
 	t.Helper()
 	tl := needTools(t)
@@ -92,6 +103,10 @@ func renderEverything(tl *ship.Tools, root string) ([]rendering, error) {
 	add("chart-secret", true, b, err)
 	b, err = tl.RenderParentChart(ctx, root, tmp, appNamespace, appNamespace)
 	add("parent-chart", true, b, err)
+	for _, g := range gateRenderings {
+		b, err = tl.RenderHooksWith(ctx, root, tmp, ship.HooksOptions{Namespace: appNamespace, Components: g.components})
+		add(g.name, true, b, err)
+	}
 	for _, r := range remoteRenderings {
 		if r.chart != nil {
 			b, err = tl.RenderChart(ctx, root, appNamespace, appNamespace, r.chart...)
@@ -234,6 +249,18 @@ func checkJobSpec(t *testing.T, u *unstructured.Unstructured, objs []*unstructur
 	if spec.ActiveDeadlineSeconds == nil || time.Duration(*spec.ActiveDeadlineSeconds)*time.Second <= timeout {
 		t.Errorf("%s: activeDeadlineSeconds %v must exceed HOOK_TIMEOUT %s, so the hook ends on its own first", id, spec.ActiveDeadlineSeconds, timeout)
 	}
+	if slices.Equal(c.Args, []string{"gate"}) {
+		gateTimeout := 10 * time.Minute // the gate's default
+		if v, ok := env["GATE_TIMEOUT"]; ok {
+			var err error
+			if gateTimeout, err = time.ParseDuration(v); err != nil {
+				t.Errorf("%s: GATE_TIMEOUT=%q: %v", id, v, err)
+			}
+		}
+		if spec.ActiveDeadlineSeconds == nil || time.Duration(*spec.ActiveDeadlineSeconds)*time.Second <= gateTimeout {
+			t.Errorf("%s: activeDeadlineSeconds %v must exceed GATE_TIMEOUT %s, so the gate ends on its own first", id, spec.ActiveDeadlineSeconds, gateTimeout)
+		}
+	}
 }
 
 // declaredEnv returns the names the container's environment may hold: its
@@ -348,12 +375,32 @@ func TestContainerEnv(t *testing.T) {
 			absent: []string{"SLACK_WEBHOOK_URL", "ARGOCD_APP_NAME"},
 		},
 		{
+			rendering: "chart-secret", job: "shop-syncreport-gate",
+			want: map[string]string{
+				"GATE_TIMEOUT": "10m", "GATE_RESTARTS": "2", "GATE_IMAGE_PULL_GRACE": "30s", "GATE_CONFIG_ERROR_GRACE": "30s",
+				"GATE_UNSCHEDULABLE_GRACE": "2m", "GATE_MARK_DEGRADED": "false", "HOOK_TIMEOUT": "2m",
+			},
+			absent: []string{"GATE_WAVE", "ARGOCD_APP_NAME"},
+		},
+		{
+			rendering: "hooks-gate-mark-degraded", job: "syncreport-gate",
+			want: map[string]string{
+				"POD_NAME": pod.Name, "POD_NAMESPACE": appNamespace, "ARGOCD_NAMESPACE": "argocd",
+				"GATE_TIMEOUT": "10m", "GATE_MARK_DEGRADED": "true", "GOMEMLIMIT": "67108864",
+			},
+			absent: []string{"SLACK_TOKEN", "SLACK_WEBHOOK_URL", "ARGOCD_APP_NAME"},
+		},
+		{
+			rendering: "hooks-gate", job: "syncreport-gate",
+			want: map[string]string{"GATE_TIMEOUT": "10m", "GATE_MARK_DEGRADED": "false"},
+		},
+		{
 			rendering: "chart-default", job: "shop-syncreport-postsync",
 			want:   map[string]string{"ARGOCD_APP_NAME": "shop", "NOTIFIER": "auto"},
 			absent: []string{"SLACK_TOKEN", "SLACK_WEBHOOK_URL", "SLACK_CHANNEL"},
 		},
 	} {
-		t.Run(tc.rendering, func(t *testing.T) {
+		t.Run(tc.rendering+"/"+tc.job, func(t *testing.T) {
 			r := byName[tc.rendering]
 			var job *unstructured.Unstructured
 			for _, u := range ship.Find(r.objs, "Job") {
@@ -380,4 +427,71 @@ func TestContainerEnv(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGateJobs checks every rendered gate: a Sync hook with a wave, and
+// GATE_MARK_DEGRADED=true exactly when a Role bound to its ServiceAccount
+// grants patch on deployments/status, which nothing else needs. TestRBAC
+// asks the API server the same for some renderings.
+func TestGateJobs(t *testing.T) {
+	gates := 0
+	for _, r := range renderAll(t) {
+		t.Run(r.name, func(t *testing.T) {
+			for _, u := range ship.Find(r.objs, "Job") {
+				var job batchv1.Job
+				fromUnstructured(t, u, &job)
+				c := job.Spec.Template.Spec.Containers[0]
+				if !slices.Equal(c.Args, []string{"gate"}) {
+					continue
+				}
+				gates++
+				id := ship.ID(u)
+				if job.Annotations[ship.HookAnnotation] != "Sync" || job.Annotations["argocd.argoproj.io/sync-wave"] == "" {
+					t.Errorf("%s: annotations %v, want a Sync hook with a sync-wave", id, job.Annotations)
+				}
+				mark := declaredEnv(t, r.objs, c)["GATE_MARK_DEGRADED"] == "true"
+				granted := grantsStatusPatch(t, r.objs, job.Namespace, job.Spec.Template.Spec.ServiceAccountName)
+				if mark != granted {
+					t.Errorf("%s: GATE_MARK_DEGRADED %v, but patch on deployments/status granted: %v", id, mark, granted)
+				}
+			}
+			if !slices.ContainsFunc(ship.Find(r.objs, "Job"), func(u *unstructured.Unstructured) bool {
+				return strings.HasSuffix(u.GetName(), "-gate")
+			}) && grantsStatusPatch(t, r.objs, appNamespace, "") {
+				t.Error("patch on deployments/status granted without a gate")
+			}
+		})
+	}
+	if gates < 4 {
+		t.Errorf("%d gate Jobs rendered in all, want at least 4", gates)
+	}
+}
+
+// grantsStatusPatch reports whether a Role in ns, bound to ServiceAccount sa
+// (any, when sa is ""), grants patch on deployments/status.
+func grantsStatusPatch(t *testing.T, objs []*unstructured.Unstructured, ns, sa string) bool {
+	t.Helper()
+	bound := map[string]bool{}
+	for _, u := range ship.Find(objs, "RoleBinding") {
+		var rb rbacv1.RoleBinding
+		fromUnstructured(t, u, &rb)
+		for _, s := range rb.Subjects {
+			if rb.Namespace == ns && s.Kind == "ServiceAccount" && (sa == "" || s.Name == sa) {
+				bound[rb.RoleRef.Name] = true
+			}
+		}
+	}
+	for _, u := range ship.Find(objs, "Role") {
+		var role rbacv1.Role
+		fromUnstructured(t, u, &role)
+		if role.Namespace != ns || !bound[role.Name] {
+			continue
+		}
+		for _, rule := range role.Rules {
+			if slices.Contains(rule.APIGroups, "apps") && slices.Contains(rule.Resources, "deployments/status") && slices.Contains(rule.Verbs, "patch") {
+				return true
+			}
+		}
+	}
+	return false
 }

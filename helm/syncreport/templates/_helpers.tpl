@@ -118,7 +118,26 @@ The Secret with the Slack credentials, or nothing when there is none.
 Environment variables the chart sets itself; `env` may not repeat them.
 */}}
 {{- define "syncreport.managedEnv" -}}
-POD_NAME POD_NAMESPACE ARGOCD_NAMESPACE ARGOCD_APP_NAME ARGOCD_APP_NAMESPACE ARGOCD_URL ARGOCD_KUBECONFIG_FILE ARGOCD_SERVER ARGOCD_AUTH_TOKEN ARGOCD_AUTH_TOKEN_FILE ARGOCD_CA_FILE ARGOCD_INSECURE ARGOCD_PLAINTEXT NOTIFY_COMMIT_AUTHOR NOTIFIER SLACK_CHANNEL SLACK_API_URL SLACK_TOKEN SLACK_TOKEN_FILE SLACK_WEBHOOK_URL SLACK_WEBHOOK_URL_FILE STDOUT_FORMAT RETRY_NOTIFY HOOK_TIMEOUT FAIL_ON_DELIVERY_ERROR LOG_LEVEL HOOK_LOG_LINES GOMEMLIMIT
+POD_NAME POD_NAMESPACE ARGOCD_NAMESPACE ARGOCD_APP_NAME ARGOCD_APP_NAMESPACE ARGOCD_URL ARGOCD_KUBECONFIG_FILE ARGOCD_SERVER ARGOCD_AUTH_TOKEN ARGOCD_AUTH_TOKEN_FILE ARGOCD_CA_FILE ARGOCD_INSECURE ARGOCD_PLAINTEXT NOTIFY_COMMIT_AUTHOR NOTIFIER SLACK_CHANNEL SLACK_API_URL SLACK_TOKEN SLACK_TOKEN_FILE SLACK_WEBHOOK_URL SLACK_WEBHOOK_URL_FILE STDOUT_FORMAT RETRY_NOTIFY HOOK_TIMEOUT FAIL_ON_DELIVERY_ERROR LOG_LEVEL HOOK_LOG_LINES GOMEMLIMIT GATE_TIMEOUT GATE_RESTARTS GATE_IMAGE_PULL_GRACE GATE_CONFIG_ERROR_GRACE GATE_UNSCHEDULABLE_GRACE GATE_MARK_DEGRADED
+{{- end }}
+
+{{/*
+The seconds in a duration of whole hours, minutes and seconds ("1h30m"),
+the form values.schema.json allows for hooks.gate.timeout.
+*/}}
+{{- define "syncreport.seconds" -}}
+{{- $total := 0 }}
+{{- range regexFindAll "[0-9]+[hms]" . -1 }}
+{{- $n := trimSuffix "h" (trimSuffix "m" (trimSuffix "s" .)) | atoi }}
+{{- if hasSuffix "h" . }}
+{{- $total = add $total (mul $n 3600) }}
+{{- else if hasSuffix "m" . }}
+{{- $total = add $total (mul $n 60) }}
+{{- else }}
+{{- $total = add $total $n }}
+{{- end }}
+{{- end }}
+{{- $total }}
 {{- end }}
 
 {{/*
@@ -152,7 +171,8 @@ that gets its path. One per credential, so each volume holds one file.
 
 {{/*
 The Pod spec shared by every hook Job and the CronJob.
-Call with (dict "root" $ "args" (list "report")).
+Call with (dict "root" $ "args" (list "report")), and "env", a list of
+{name, value}, for variables of one hook only.
 */}}
 {{- define "syncreport.podSpec" -}}
 {{- $root := .root }}
@@ -272,6 +292,10 @@ containers:
       - name: HOOK_LOG_LINES
         value: {{ $v.config.logLines | quote }}
       {{- end }}
+      {{- range .env }}
+      - name: {{ .name }}
+        value: {{ .value | toString | quote }}
+      {{- end }}
       - name: GOMEMLIMIT
         valueFrom:
           resourceFieldRef:
@@ -357,7 +381,8 @@ annotations:
 
 {{/*
 A hook Job. Call with (dict "root" $ "hook" "PostSync" "suffix" "postsync"
-"args" (list "report") "wave" "").
+"args" (list "report") "wave" ""), optionally "env" (see syncreport.podSpec)
+and "deadline" (activeDeadlineSeconds; default job.activeDeadlineSeconds).
 */}}
 {{- define "syncreport.hookJob" -}}
 {{- $root := .root }}
@@ -378,11 +403,11 @@ metadata:
     {{- end }}
 spec:
   backoffLimit: 0
-  activeDeadlineSeconds: {{ $v.job.activeDeadlineSeconds }}
+  activeDeadlineSeconds: {{ default $v.job.activeDeadlineSeconds .deadline }}
   ttlSecondsAfterFinished: {{ $v.job.ttlSecondsAfterFinished }}
   template:
     metadata:
       {{- include "syncreport.podMetadata" (dict "root" $root "component" (printf "%s-hook" .suffix)) | nindent 6 }}
     spec:
-      {{- include "syncreport.podSpec" (dict "root" $root "args" .args) | nindent 6 }}
+      {{- include "syncreport.podSpec" (dict "root" $root "args" .args "env" .env) | nindent 6 }}
 {{- end }}
