@@ -20,14 +20,20 @@ tools: ## Build/cache etcd, kube-apiserver, kubectl and helm for the tests.
 	@hack/tools/install.sh
 
 .PHONY: lint
-lint: ## gofmt and go vet.
+lint: ## gofmt and go vet (test/e2e is its own module: vetted by e2e).
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go vet ./...
 
 .PHONY: test
-test: lint ## Run every test: unit, golden, fuzz seeds, real kube-apiserver end-to-end, chart tests.
+test: lint ## Run every test: unit, golden, real kube-apiserver end-to-end, chart tests, real Argo CD end-to-end, fuzz.
 	SYNCREPORT_TOOLS_BIN=$(TOOLS_BIN) go test -count=1 -timeout 40m ./...
+	$(MAKE) e2e
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+.PHONY: e2e
+e2e: ## Syncs under a real Argo CD (own module test/e2e; needs git and redis-server; one-time builds ~15 min).
+	hack/tools/install-e2e.sh >/dev/null
+	cd test/e2e && go vet ./... && go test -count=1 -timeout 60m ./...
 
 # Every fuzz target, as package:Target. Seeds run in `go test` too; this explores.
 FUZZ_TARGETS := ./internal/report:FuzzRender ./internal/argocd:FuzzDecode ./internal/recipients:FuzzCollect \
