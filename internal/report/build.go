@@ -54,6 +54,13 @@ func Build(app *argocd.Application, o Options) Report {
 	for _, s := range app.Spec.Sources {
 		r.Sources = append(r.Sources, s.RepoURL)
 	}
+	// After a failed PreSync phase status.sync still describes the previous
+	// revision: say which, or "Synced" reads as if the new one were.
+	if op := app.Status.OperationState; op != nil && op.SyncResult != nil && r.Sync != "" {
+		if prev, cur := app.Status.Sync.Revision, op.SyncResult.Revision; prev != "" && cur != "" && prev != cur {
+			r.Sync += " to " + ShortRevisions([]string{prev})[0]
+		}
+	}
 	r.Failures = failures(app, o.Self)
 
 	op := app.Status.OperationState

@@ -171,3 +171,17 @@ func TestNoOperation(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncStatusOfAnotherRevision: after a failed PreSync hook Argo CD's
+// status.sync still says Synced — to the previous revision.
+func TestSyncStatusOfAnotherRevision(t *testing.T) {
+	app := loadApp(t, "presync-failed")
+	app.Status.Sync = argocd.SyncStatus{Status: "Synced", Revision: "0123456789abcdef0123456789abcdef01234567"}
+	if got := Build(app, Options{Now: testNow}).Sync; got != "Synced to 0123456" {
+		t.Errorf("sync %q; want it to name the old revision", got)
+	}
+	app.Status.Sync.Revision = app.Status.OperationState.SyncResult.Revision
+	if got := Build(app, Options{Now: testNow}).Sync; got != "Synced" {
+		t.Errorf("sync %q; want plain Synced for the synced revision", got)
+	}
+}
