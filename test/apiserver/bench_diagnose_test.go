@@ -106,8 +106,8 @@ func BenchmarkHookDiagnose3000(b *testing.B) {
 	s := slacktest.New()
 	defer s.Close()
 	rssFile := filepath.Join(b.TempDir(), "rss")
-	env := []string{"PATH=" + os.Getenv("PATH"), "KUBECONFIG=" + cluster.Kubeconfig, "ARGOCD_APP_NAME=big",
-		"SLACK_TOKEN=" + slacktest.DefaultToken, "SLACK_CHANNEL=#bench", "SLACK_API_URL=" + s.URL(), os.Getenv("BENCH_EXTRA_ENV")}
+	env := benchEnv("PATH="+os.Getenv("PATH"), "KUBECONFIG="+cluster.Kubeconfig, "ARGOCD_APP_NAME=big",
+		"SLACK_TOKEN="+slacktest.DefaultToken, "SLACK_CHANNEL=#bench", "SLACK_API_URL="+s.URL())
 	var maxRSS int64
 	var requests int
 	b.ResetTimer()
