@@ -60,6 +60,15 @@ func (a *appReader) local(dyn dynamic.Interface, log *slog.Logger) {
 	}
 }
 
+// logAttrs say where the Application is read from, for the log.
+func (a *appReader) logAttrs(cfg *config.Config) []any {
+	attrs := []any{"mode", cfg.ReadMode()}
+	if a.api != nil {
+		attrs = append(attrs, "server", a.api.Server())
+	}
+	return attrs
+}
+
 func readVia(cfg *config.Config) string {
 	switch cfg.ReadMode() {
 	case "argocd-api":

@@ -52,7 +52,7 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 		return kindError{errUnreadable, err}
 	}
 	log.Info("located application", "app", target.Namespace+"/"+target.Name, "via", target.Via)
-	log.Info("reading application", "mode", cfg.ReadMode())
+	log.Info("reading application", rd.logAttrs(cfg)...)
 	app, err := rd.get(ctx, target.Namespace, target.Name)
 	if err != nil {
 		return kindError{errUnreadable, fmt.Errorf("%w (read through %s)", err, readVia(cfg))}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -162,6 +161,7 @@ type AppSpec struct {
 	Dest            string
 	// SyncPolicy is spec.syncPolicy (nil: manual sync).
 	SyncPolicy map[string]any
+	Project    string // default: "default"
 }
 
 // CreateApp creates the Application (no sync unless its policy is automated).
@@ -169,8 +169,11 @@ func (s *Stack) CreateApp(ctx context.Context, a AppSpec) error {
 	if a.Namespace == "" {
 		a.Namespace = ArgoNamespace
 	}
+	if a.Project == "" {
+		a.Project = "default"
+	}
 	spec := map[string]any{
-		"project": "default",
+		"project": a.Project,
 		"source":  map[string]any{"repoURL": s.Git.URL(a.Repo), "path": ".", "targetRevision": "HEAD"},
 		"destination": map[string]any{
 			"server": "https://kubernetes.default.svc", "namespace": a.Dest,
@@ -197,9 +200,9 @@ func (s *Stack) App(ctx context.Context, ns, name string) (*unstructured.Unstruc
 func (s *Stack) ArgoCD(ctx context.Context, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, s.bin("argocd"), args...)
 	cmd.Env = append(baseEnv(s.Dir),
-		"ARGOCD_SERVER=127.0.0.1:"+strconv.Itoa(argoServerPort),
+		"ARGOCD_SERVER="+ArgoServer,
 		"ARGOCD_AUTH_TOKEN="+s.ArgoToken,
-		"ARGOCD_OPTS=--plaintext")
+		"ARGOCD_OPTS=--server-crt="+s.CAFile)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("argocd %s: %w\n%s", strings.Join(args, " "), err, out)

@@ -48,16 +48,25 @@ func (g *Git) URL(name string) string {
 }
 
 // Commit replaces the content of repository name (created on first use)
-// with files (path → content) in one commit and returns its SHA.
+// with files (path → content) in one commit by Dev <dev@example.com> and
+// returns its SHA.
 func (g *Git) Commit(ctx context.Context, name, message string, files map[string]string) (string, error) {
+	return g.CommitAs(ctx, Author{"Dev", "dev@example.com"}, name, message, files)
+}
+
+// Author is a commit's author (and committer).
+type Author struct{ Name, Email string }
+
+// CommitAs is Commit by author.
+func (g *Git) CommitAs(ctx context.Context, author Author, name, message string, files map[string]string) (string, error) {
 	work := filepath.Join(g.Dir, "work", name)
 	bare := filepath.Join(g.Dir, name+".git")
 	run := func(dir string, args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, "git", args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(),
-			"GIT_AUTHOR_NAME=Dev", "GIT_AUTHOR_EMAIL=dev@example.com",
-			"GIT_COMMITTER_NAME=Dev", "GIT_COMMITTER_EMAIL=dev@example.com",
+			"GIT_AUTHOR_NAME="+author.Name, "GIT_AUTHOR_EMAIL="+author.Email,
+			"GIT_COMMITTER_NAME="+author.Name, "GIT_COMMITTER_EMAIL="+author.Email,
 			"GIT_CONFIG_NOSYSTEM=1", "HOME="+g.Dir)
 		out, err := cmd.CombinedOutput()
 		if err != nil {

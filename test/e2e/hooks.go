@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -171,7 +172,7 @@ func (r *HookRunner) run(ctx context.Context, pod *corev1.Pod) {
 	}
 	run.AppAtStart = r.snapshot(ctx, run, filepath.Join(out, "app-at-start.json"))
 
-	env, err := r.env(ctx, pod)
+	env, err := r.env(ctx, pod, filepath.Join(out, "mounts"))
 	if err == nil {
 		var kubeconfig string
 		if kubeconfig, err = r.kubeconfig(ctx, pod, out); err == nil {
@@ -231,8 +232,12 @@ func (r *HookRunner) snapshot(ctx context.Context, run *HookRun, file string) *u
 	return app
 }
 
-// env is the container's environment as the kubelet would set it.
-func (r *HookRunner) env(ctx context.Context, pod *corev1.Pod) ([]string, error) {
+// env is the container's environment as the kubelet would set it. A
+// variable that points into a Secret volume (ARGOCD_AUTH_TOKEN_FILE, say) is
+// moved under mounts, where the Secret's key is written as the kubelet would
+// mount it; an optional volume whose Secret or key is missing leaves the file
+// out.
+func (r *HookRunner) env(ctx context.Context, pod *corev1.Pod, mounts string) ([]string, error) {
 	var objs []*unstructured.Unstructured
 	cms, err := r.client.CoreV1().ConfigMaps(pod.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -268,6 +273,26 @@ func (r *HookRunner) env(ctx context.Context, pod *corev1.Pod) ([]string, error)
 	m, err := ship.ContainerEnv(objs, job, ship.Pod{Name: pod.Name, Namespace: pod.Namespace}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("CreateContainerConfigError: %w", err)
+	}
+	for k, v := range m {
+		f, err := ship.MountedSecretFile(job, v)
+		if err != nil {
+			continue // not a path into a Secret volume
+		}
+		m[k] = filepath.Join(mounts, v)
+		i := slices.IndexFunc(secrets.Items, func(s corev1.Secret) bool { return s.Name == f.Secret })
+		if i < 0 || secrets.Items[i].Data[f.Key] == nil {
+			if !f.Optional {
+				return nil, fmt.Errorf("ContainerCreating: Secret %s or its key %s is missing", f.Secret, f.Key)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(m[k]), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(m[k], secrets.Items[i].Data[f.Key], 0o600); err != nil {
+			return nil, err
+		}
 	}
 	env := make([]string, 0, len(m))
 	for k, v := range m {

@@ -30,6 +30,10 @@ type pki struct {
 	CAFile, SAKeyFile string
 	AdminCert         []byte
 	AdminKey          []byte
+	// ArgoCert and ArgoKey (PEM) are argocd-server's serving certificate:
+	// the names of its Service and 127.0.0.1, but not "localhost", so a
+	// client that dials localhost sees a name mismatch.
+	ArgoCert, ArgoKey []byte
 }
 
 func newPKI(dir string) (*pki, error) {
@@ -94,6 +98,15 @@ func newPKI(dir string) (*pki, error) {
 	if err != nil {
 		return nil, err
 	}
+	argoCert, argoKey, err := issue(4, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "argocd-server"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:    []string{"argocd-server", "argocd-server.argocd", "argocd-server.argocd.svc"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	})
+	if err != nil {
+		return nil, err
+	}
 	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, err
@@ -111,6 +124,8 @@ func newPKI(dir string) (*pki, error) {
 		SAKeyFile:  filepath.Join(dir, "sa.key"),
 		AdminCert:  adminCert,
 		AdminKey:   adminKey,
+		ArgoCert:   argoCert,
+		ArgoKey:    argoKey,
 	}
 	files := map[string][]byte{
 		p.CAFile:     p.CA,

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -35,20 +37,23 @@ import (
 
 // Fixed ports: the stack has a network namespace of its own.
 const (
-	etcdPort           = 2379
-	etcdPeerPort       = 2380
-	apiserverPort      = 6443
-	redisPort          = 6379
-	repoServerPort     = 8081
-	argoServerPort     = 8080
-	controllerMetrics  = 8082
-	argoServerMetrics  = 8083
-	repoServerMetrics  = 8084
-	kcmPort            = 10257
-	schedulerPort      = 10259
-	kwokPort           = 10247
-	ArgoNamespace      = "argocd"
-	ArgoURL            = "https://argocd.e2e.test"
+	etcdPort          = 2379
+	etcdPeerPort      = 2380
+	apiserverPort     = 6443
+	redisPort         = 6379
+	repoServerPort    = 8081
+	argoServerPort    = 8080
+	controllerMetrics = 8082
+	argoServerMetrics = 8083
+	repoServerMetrics = 8084
+	kcmPort           = 10257
+	schedulerPort     = 10259
+	kwokPort          = 10247
+	ArgoNamespace     = "argocd"
+	ArgoURL           = "https://argocd.e2e.test"
+	// ArgoServer is argocd-server's address for clients (the CLI, the
+	// hook's ARGOCD_SERVER): TLS with a certificate of the stack's CA.
+	ArgoServer         = "127.0.0.1:8080"
 	AdminPassword      = "e2e-admin-password"
 	AppNamespacesGlob  = "apps-*"
 	kwokNodeAnnotation = "kwok.x-k8s.io/node"
@@ -73,6 +78,9 @@ type Stack struct {
 	Hooks *HookRunner
 	// ArgoToken is an Argo CD session token of the admin user.
 	ArgoToken string
+	// CAFile is the stack's CA (PEM): it signed the serving certificates of
+	// kube-apiserver and argocd-server.
+	CAFile string
 
 	// Timings are the start's steps, for the record.
 	Timings []Timing
@@ -90,7 +98,7 @@ type Timing struct {
 }
 
 // Slack member IDs the Slack server knows.
-var SlackUsers = map[string]string{"alice@example.com": "U0ALICE"}
+var SlackUsers = map[string]string{"alice@example.com": "U0ALICE", "carol@example.com": "U0CAROL"}
 
 // Start starts the stack in dir. It must run in a private network
 // namespace (fixed ports, and the controller's metrics port on 0.0.0.0).
@@ -136,7 +144,13 @@ func (s *Stack) start(ctx context.Context) error {
 	t0 := time.Now()
 	defer func() { s.Timings = append(s.Timings, Timing{"total", time.Since(t0)}) }()
 	var err error
-	if err := s.step("pki", func() error { s.pki, err = newPKI(s.Dir); return err }); err != nil {
+	if err := s.step("pki", func() error {
+		s.pki, err = newPKI(s.Dir)
+		if err == nil {
+			s.CAFile = s.pki.CAFile
+		}
+		return err
+	}); err != nil {
 		return err
 	}
 	if err := s.step("etcd", s.startEtcd(ctx)); err != nil {
@@ -309,6 +323,10 @@ func (s *Stack) installArgoResources(ctx context.Context) error {
 			"admin.password":      string(hash),
 			"admin.passwordMtime": time.Now().UTC().Format(time.RFC3339),
 			"server.secretkey":    base64.StdEncoding.EncodeToString(key),
+			// argocd-server serves TLS with these, as in a real install
+			// (without them it would make up a self-signed certificate).
+			"tls.crt": string(s.pki.ArgoCert),
+			"tls.key": string(s.pki.ArgoKey),
 		}},
 	}
 	config := filepath.Join(s.Tools.ArgoModule, "manifests", "base", "config")
@@ -427,7 +445,7 @@ func (s *Stack) startArgo(ctx context.Context) error {
 		return err
 	}
 	server, err := s.startProc("argocd-server", s.bin("argocd-server"), []string{
-		"--namespace=" + ArgoNamespace, redis, "--insecure",
+		"--namespace=" + ArgoNamespace, redis,
 		"--repo-server=127.0.0.1:" + strconv.Itoa(repoServerPort), "--repo-server-plaintext",
 		"--application-namespaces=" + AppNamespacesGlob,
 		"--address=127.0.0.1", "--port=" + strconv.Itoa(argoServerPort),
@@ -444,28 +462,41 @@ func (s *Stack) startArgo(ctx context.Context) error {
 	if err := ctrl.WaitReady(ctx, func(ctx context.Context) error { return dialOK(ctx, controllerMetrics) }); err != nil {
 		return err
 	}
-	base := "http://127.0.0.1:" + strconv.Itoa(argoServerPort)
+	hc, err := s.ArgoHTTPClient()
+	if err != nil {
+		return err
+	}
+	base := "https://" + ArgoServer
 	if err := server.WaitReady(ctx, func(ctx context.Context) error {
-		return getOK(ctx, http.DefaultClient, base+"/healthz?full=true")
+		return getOK(ctx, hc, base+"/healthz?full=true")
 	}); err != nil {
 		return err
 	}
 	return server.WaitReady(ctx, func(ctx context.Context) error {
-		tok, err := argoSession(ctx, base)
+		tok, err := argoSession(ctx, hc, base)
 		s.ArgoToken = tok
 		return err
 	})
 }
 
+// ArgoHTTPClient is an HTTP client that trusts argocd-server's certificate.
+func (s *Stack) ArgoHTTPClient() (*http.Client, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(s.pki.CA) {
+		return nil, fmt.Errorf("the stack's CA is not PEM")
+	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}, nil
+}
+
 // argoSession logs in as admin through the API (what `argocd login` does).
-func argoSession(ctx context.Context, base string) (string, error) {
+func argoSession(ctx context.Context, hc *http.Client, base string) (string, error) {
 	body, _ := json.Marshal(map[string]string{"username": "admin", "password": AdminPassword})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/session", bytes.NewReader(body))
 	if err != nil {
 		return "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return "", err
 	}
