@@ -58,7 +58,7 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 		return kindError{errUnreadable, fmt.Errorf("%w (read through %s)", err, readVia(cfg))}
 	}
 
-	r := report.Build(app, report.Options{Self: target.Self, Now: time.Now(), ArgoCDURL: cfg.ArgoCDURL})
+	r := report.Build(app, report.Options{Self: target.Self, SelfImages: target.SelfImages, Now: time.Now(), ArgoCDURL: cfg.ArgoCDURL})
 	r.Commit = rd.commit(ctx, app, r.Revisions, log)
 	if cfg.Diagnose && (r.Verdict != report.Succeeded || len(r.Failures) > 0) {
 		// A clean PostSync needs no diagnosis: Argo CD has just seen

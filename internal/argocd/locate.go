@@ -37,7 +37,11 @@ type Where struct {
 type Target struct {
 	Name, Namespace string
 	Self            *Ref
-	Via             string // "ARGOCD_APP_NAME", "tracking-id annotation", "instance label"
+	// SelfImages are the images of the own Job's pod template. Argo CD
+	// counts them in status.summary.images like any workload's, but they
+	// are not what was deployed.
+	SelfImages []string
+	Via        string // "ARGOCD_APP_NAME", "tracking-id annotation", "instance label"
 }
 
 // ErrNotLocatable means neither ARGOCD_APP_NAME nor the hook's own Pod
@@ -57,6 +61,7 @@ func Locate(ctx context.Context, dyn dynamic.Interface, w Where, log *slog.Logge
 	t := Target{}
 	if job != nil {
 		t.Self = &Ref{Group: "batch", Kind: "Job", Namespace: job.GetNamespace(), Name: job.GetName()}
+		t.SelfImages = templateImages(job)
 	}
 	if w.AppName != "" {
 		if jobErr != nil && log != nil {
@@ -122,4 +127,20 @@ func ownJob(ctx context.Context, dyn dynamic.Interface, ns, podName string, log 
 		}
 	}
 	return nil, fmt.Errorf("pod %s/%s is not owned by a Job", ns, podName)
+}
+
+// templateImages lists the images of a Job's pod template.
+func templateImages(job *unstructured.Unstructured) []string {
+	var out []string
+	for _, field := range []string{"initContainers", "containers"} {
+		cs, _, _ := unstructured.NestedSlice(job.Object, "spec", "template", "spec", field)
+		for _, c := range cs {
+			if m, ok := c.(map[string]any); ok {
+				if img, ok := m["image"].(string); ok && img != "" {
+					out = append(out, img)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,10 @@ type Options struct {
 	Now time.Time
 	// ArgoCDURL is the UI base for the link; empty means no link.
 	ArgoCDURL string
+	// SelfImages are the hook's own images, left out of the report's
+	// images: Argo CD lists hook images with the workloads', and
+	// syncreport's own in every report would be noise.
+	SelfImages []string
 }
 
 // Build judges an Application and returns its report.
@@ -42,7 +47,7 @@ func Build(app *argocd.Application, o Options) Report {
 		Destination: Destination(app.Spec.Destination),
 		Health:      app.Status.Health.Status,
 		Sync:        app.Status.Sync.Status,
-		Images:      app.Status.Summary.Images,
+		Images:      without(app.Status.Summary.Images, o.SelfImages),
 		Failures:    []Failure{},
 		Recipients:  []recipients.Recipient{},
 		Revisions:   revisions(app),
@@ -345,4 +350,18 @@ func AttemptText(r Report) string {
 		s += ", no retries left"
 	}
 	return s
+}
+
+// without is list minus the entries in drop, in list's order.
+func without(list, drop []string) []string {
+	if len(drop) == 0 {
+		return list
+	}
+	var out []string
+	for _, s := range list {
+		if !slices.Contains(drop, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -183,5 +184,20 @@ func TestSyncStatusOfAnotherRevision(t *testing.T) {
 	app.Status.Sync.Revision = app.Status.OperationState.SyncResult.Revision
 	if got := Build(app, Options{Now: testNow}).Sync; got != "Synced" {
 		t.Errorf("sync %q; want plain Synced for the synced revision", got)
+	}
+}
+
+// Argo CD lists the hook's own image in status.summary.images; the report
+// leaves it out and keeps the rest in order.
+func TestSelfImagesLeftOut(t *testing.T) {
+	app := loadApp(t, "postsync-healthy")
+	app.Status.Summary.Images = []string{"registry.example.com/web:2.0.0", "ghcr.io/syncreport/syncreport:v0.1.0", "registry.example.com/worker:2.0.0"}
+	r := Build(app, Options{Now: testNow, SelfImages: []string{"ghcr.io/syncreport/syncreport:v0.1.0"}})
+	want := []string{"registry.example.com/web:2.0.0", "registry.example.com/worker:2.0.0"}
+	if !slices.Equal(r.Images, want) {
+		t.Errorf("images = %q, want %q", r.Images, want)
+	}
+	if r := Build(app, Options{Now: testNow}); len(r.Images) != 3 {
+		t.Errorf("without SelfImages: images = %q, want all three", r.Images)
 	}
 }

@@ -341,6 +341,10 @@ func TestHealthySync(t *testing.T) {
 	msgs := s.messages(1)
 	t.Logf("sync → report %.1fs", msgs[0].Time.Sub(t0).Seconds())
 	wantReport(t, msgs[0], "succeeded", 1, "s1-healthy synced and healthy", rev[:7], "admin", "registry.e2e.test/web:1.0.0")
+	// Argo CD lists the hook's image among the app's; the report does not.
+	if text := msgs[0].AllText(); strings.Contains(text, "ghcr.io/syncreport/") {
+		t.Errorf("the report lists syncreport's own image:\n%s", text)
+	}
 	if runs := s.runs(); len(runs) != 1 || runs[0].HookType != "PostSync" || runs[0].ExitCode != 0 {
 		t.Errorf("hook runs: want one PostSync exiting 0\n%s", s.hookLogs())
 	}
