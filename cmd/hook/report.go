@@ -63,7 +63,7 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 	if cfg.Diagnose && (r.Verdict != report.Succeeded || len(r.Failures) > 0) {
 		// A clean PostSync needs no diagnosis: Argo CD has just seen
 		// every resource Healthy.
-		report.ApplyDiagnosis(&r, diagnose(ctx, cfg, rc, dyn, app.LiveRefs(target.Self), log))
+		report.ApplyDiagnosis(&r, diagnose(ctx, cfg, rc, dyn, app, target.Self, log))
 	}
 	settings := recipients.Settings{Channel: cfg.SlackChannel, ChannelFailed: cfg.SlackChannelFailed}
 	if cfg.NotifyCommitAuthor && r.Commit != nil {
@@ -173,7 +173,7 @@ func newNotifier(cfg *config.Config, r *report.Report, stdout io.Writer, log *sl
 // diagnose reads the live objects behind the app's resources. It gets at
 // most half of the time left, so delivery keeps the rest; what it cannot
 // finish comes back Partial rather than as an error.
-func diagnose(ctx context.Context, cfg *config.Config, rc *rest.Config, dyn dynamic.Interface, refs []argocd.Ref, log *slog.Logger) *health.Diagnosis {
+func diagnose(ctx context.Context, cfg *config.Config, rc *rest.Config, dyn dynamic.Interface, app *argocd.Application, self *argocd.Ref, log *slog.Logger) *health.Diagnosis {
 	if dl, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Until(dl)/2)
@@ -188,13 +188,17 @@ func diagnose(ctx context.Context, cfg *config.Config, rc *rest.Config, dyn dyna
 		}
 		opts.Logs = logs
 	}
-	start := time.Now()
+	// The refs are made here, not passed in, so that the thousands of a big
+	// app can be freed while Diagnose runs (it copies them): an argument of
+	// this function, which defers, stays reachable until it returns.
+	refs := app.LiveRefs(self)
+	start, n := time.Now(), len(refs)
 	d, err := health.Diagnose(ctx, dyn, refs, opts)
 	if err != nil {
 		log.Warn("diagnosis skipped", "error", err.Error())
 		return nil
 	}
-	log.Info("diagnosis", "resources", len(refs), "requests", d.Requests, "partial", d.Partial,
+	log.Info("diagnosis", "resources", n, "requests", d.Requests, "partial", d.Partial,
 		"partialReason", d.PartialReason, "ms", time.Since(start).Milliseconds())
 	return d
 }

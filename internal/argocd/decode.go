@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"sigs.k8s.io/yaml"
 )
@@ -46,5 +47,36 @@ func Decode(data []byte) (*Application, error) {
 	if app.Metadata.Name == "" {
 		return nil, errors.New("decode Application: metadata.name is empty")
 	}
+	app.compact()
 	return &app, nil
+}
+
+// compact makes a big Application cheaper to hold while the hook diagnoses
+// its live objects: the thousands of status.resources and syncResult
+// entries repeat a few groups, versions, kinds, namespaces and statuses,
+// which decoding allocates anew in each entry, and decoding leaves the
+// slices with spare capacity. Values do not change.
+func (a *Application) compact() {
+	seen := map[string]string{}
+	intern := func(fields ...*string) {
+		for _, f := range fields {
+			if s, ok := seen[*f]; ok {
+				*f = s
+			} else {
+				seen[*f] = *f
+			}
+		}
+	}
+	a.Status.Resources = slices.Clone(a.Status.Resources)
+	for i := range a.Status.Resources {
+		r := &a.Status.Resources[i]
+		intern(&r.Group, &r.Version, &r.Kind, &r.Namespace, &r.Status)
+	}
+	if op := a.Status.OperationState; op != nil && op.SyncResult != nil {
+		op.SyncResult.Resources = slices.Clone(op.SyncResult.Resources)
+		for i := range op.SyncResult.Resources {
+			r := &op.SyncResult.Resources[i]
+			intern(&r.Group, &r.Version, &r.Kind, &r.Namespace, &r.Status, &r.HookType, &r.HookPhase, &r.SyncPhase)
+		}
+	}
 }

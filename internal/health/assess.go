@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // The Assess* functions judge one object from its own status plus, for
@@ -58,21 +57,29 @@ func assessDeployment(d *Deployment, rs []ReplicaSet, pods []Pod, events []Event
 // annotation (the newest, on a tie). It returns nil if d controls none.
 func CurrentReplicaSet(d *Deployment, rs []ReplicaSet) *ReplicaSet {
 	var cur *ReplicaSet
-	var curRev int64 = -1
 	for i := range rs {
 		r := &rs[i]
-		if !ownedBy(r.OwnerReferences, "Deployment", &d.ObjectMeta) {
-			continue
-		}
-		rev, err := strconv.ParseInt(r.Annotations["deployment.kubernetes.io/revision"], 10, 64)
-		if err != nil {
-			rev = 0
-		}
-		if cur == nil || rev > curRev || (rev == curRev && cur.CreationTimestamp.Before(&r.CreationTimestamp)) {
-			cur, curRev = r, rev
+		if ownedBy(r.OwnerReferences, "Deployment", &d.ObjectMeta) && (cur == nil || laterRevision(r, cur)) {
+			cur = r
 		}
 	}
 	return cur
+}
+
+// laterRevision reports whether r is of a later revision than cur: a higher
+// deployment.kubernetes.io/revision annotation, or the same and created
+// after it.
+func laterRevision(r, cur *ReplicaSet) bool {
+	rev, curRev := revision(r), revision(cur)
+	return rev > curRev || (rev == curRev && cur.CreationTimestamp.Before(&r.CreationTimestamp))
+}
+
+func revision(r *ReplicaSet) int64 {
+	rev, err := strconv.ParseInt(r.Annotations[revisionAnnotation], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return rev
 }
 
 // AssessStatefulSet judges a StatefulSet; the cause is looked for in the
@@ -255,17 +262,6 @@ func ownedBy(refs []metav1.OwnerReference, kind string, owner *ObjectMeta) bool 
 			continue
 		}
 		if o.Kind == kind && o.Name == owner.Name {
-			return true
-		}
-	}
-	return false
-}
-
-// hasOwner reports whether refs name uid; used to filter list pages before
-// decoding them.
-func hasOwner(refs []metav1.OwnerReference, uids map[types.UID]bool) bool {
-	for _, o := range refs {
-		if uids[o.UID] {
 			return true
 		}
 	}

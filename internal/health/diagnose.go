@@ -2,18 +2,20 @@ package health
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
@@ -212,28 +214,43 @@ func kindFor(group, kind string) *kindInfo {
 	return nil
 }
 
-// item is one ref on its way to a Result.
+// item is one ref on its way to a Result. An app has thousands, so it
+// holds little: the object is kept only while its pods and events may be
+// read.
 type item struct {
 	kind   *kindInfo
-	obj    any // typed object once found
+	obj    any // typed object once found, while it is unhealthy
 	uid    types.UID
-	prelim string // status from the object alone
+	prelim string // status from the object alone; "" until found
 	result Result
-	issue  podIssue
-	why    string // why the object was not inspected
+	issue  *podIssue // the pod named in the cause, for its logs
+	why    string    // why the object was not inspected
 }
 
 // drill reports whether the item's pods and events are worth reading.
 func (it *item) drill() bool { return it.obj != nil && unhealthy(it.prelim) }
+
+// decoded is the item's object, nil when there is no item or no object.
+func (it *item) decoded() any {
+	if it == nil {
+		return nil
+	}
+	return it.obj
+}
 
 // namespace gathers what was read in one namespace.
 type namespace struct {
 	name string
 	want map[*kindInfo]map[string]*item
 
-	rs     []ReplicaSet // owned by drilled Deployments
-	pods   []Pod        // owned by drilled workloads
-	events []Event      // involving drilled objects
+	// The current ReplicaSet of each drilled Deployment, and pods, by the
+	// UID of the drilled owner they belong to: grouped as they are read so
+	// that assess need not copy them. Pods are split by what they show (see
+	// keepPod).
+	currentRS map[types.UID]*ReplicaSet
+	podsBy    map[types.UID][]Pod      // pods that show a problem of their own
+	quietBy   map[types.UID][]quietPod // pods only an event can explain
+	events    []Event                  // involving drilled objects
 
 	// Why the drill-down reads were incomplete ("" when complete or not needed).
 	rsWhy, podsWhy, eventsWhy string
@@ -249,11 +266,13 @@ type diagnoser struct {
 	requests int
 	partial  []string
 	stopped  string // set once the cap or the context ends all reads
+	dec      decoder
 }
 
-// list reads every page of k in ns, handing each item to keep. It returns ""
-// when the list is complete, or why it is not.
-func (d *diagnoser) list(ctx context.Context, k *kindInfo, ns, fieldSelector string, keep func(*unstructured.Unstructured)) string {
+// list reads every page of k in ns, handing each item to keep as JSON (valid
+// only during the call). It returns "" when the list is complete, or why it
+// is not.
+func (d *diagnoser) list(ctx context.Context, k *kindInfo, ns, fieldSelector string, keep func(raw []byte)) string {
 	res := d.dyn.Resource(k.gvr).Namespace(ns)
 	var cont string
 	for {
@@ -289,8 +308,10 @@ func (d *diagnoser) list(ctx context.Context, k *kindInfo, ns, fieldSelector str
 	}
 }
 
-// page reads one LIST page, streamed when a rest.Config was given.
-func (d *diagnoser) page(ctx context.Context, res dynamic.ResourceInterface, k *kindInfo, ns, fieldSelector, cont string, keep func(*unstructured.Unstructured)) (string, error) {
+// page reads one LIST page, streamed when a rest.Config was given. Pages
+// read whole through the dynamic client are turned back into JSON, so both
+// ways decode alike.
+func (d *diagnoser) page(ctx context.Context, res dynamic.ResourceInterface, k *kindInfo, ns, fieldSelector, cont string, keep func(raw []byte)) (string, error) {
 	if d.stream != nil {
 		return d.stream.page(ctx, k.gvr, ns, fieldSelector, cont, d.opts.PageSize, keep)
 	}
@@ -299,7 +320,11 @@ func (d *diagnoser) page(ctx context.Context, res dynamic.ResourceInterface, k *
 		return "", err
 	}
 	for i := range l.Items {
-		keep(&l.Items[i])
+		raw, err := json.Marshal(l.Items[i].Object)
+		if err != nil {
+			return "", err
+		}
+		keep(raw)
 	}
 	return l.GetContinue(), nil
 }
@@ -320,9 +345,10 @@ func gvr(group, version, resource string) schema.GroupVersionResource {
 // listWanted lists k in ns and keeps the objects the refs name.
 func (d *diagnoser) listWanted(ctx context.Context, ns *namespace, k *kindInfo) {
 	want := ns.items(k)
-	why := d.list(ctx, k, ns.name, "", func(u *unstructured.Unstructured) {
-		if it := want[u.GetName()]; it != nil {
-			it.found(u)
+	why := d.list(ctx, k, ns.name, "", func(raw []byte) {
+		h := readHead(raw)
+		if it := want[h.Metadata.Name]; it != nil {
+			it.found(raw, &d.dec)
 		}
 	})
 	for _, it := range want {
@@ -330,58 +356,147 @@ func (d *diagnoser) listWanted(ctx context.Context, ns *namespace, k *kindInfo) 
 	}
 }
 
+// head is what is read of a listed object to decide whether to decode the
+// rest of it: most of a namespace's pods, say, belong to healthy workloads.
+type head struct {
+	Metadata struct {
+		Name            string `json:"name"`
+		OwnerReferences []struct {
+			UID types.UID `json:"uid"`
+		} `json:"ownerReferences"`
+	} `json:"metadata"`
+}
+
+// readHead reads the head of a listed object. An object whose metadata
+// does not decode keeps an empty name and matches nothing, as it did when
+// the objects were read as maps.
+func readHead(raw []byte) head {
+	var h head
+	if utiljson.Unmarshal(raw, &h) != nil {
+		return head{}
+	}
+	return h
+}
+
+// ownedBy reports whether the object has an owner reference to one of uids.
+func (h *head) ownedBy(uids map[types.UID]bool) bool {
+	for _, o := range h.Metadata.OwnerReferences {
+		if uids[o.UID] {
+			return true
+		}
+	}
+	return false
+}
+
+// object is any of the types of types.go.
+type object interface{ meta() *ObjectMeta }
+
+func (m *ObjectMeta) meta() *ObjectMeta { return m }
+
+// decoder reads listed objects into the types of types.go.
+type decoder struct {
+	// maps holds the trimmed label and annotation maps made so far, by
+	// content, so that equal ones are shared: the ReplicaSets of a big app
+	// keep little more than a small revision number each, and even a map of
+	// one entry costs some 300 bytes. They are never written once made.
+	maps map[string]map[string]string
+}
+
+// decode reads a listed object straight into its small type: fields the
+// type does not name are skipped unread, never held in memory. Keys match
+// case-sensitively and integers stay integers, as the dynamic client's
+// conversion did. Labels and annotations are trimmed to the few the rules
+// read: a client-side apply's last-applied-configuration alone is the whole
+// manifest again.
+func (dec *decoder) decode(raw []byte, into object) error {
+	if err := utiljson.Unmarshal(raw, into); err != nil {
+		return err
+	}
+	m := into.meta()
+	m.Labels = dec.only(m.Labels, revisionHashLabel, templateGenerationLabel)
+	m.Annotations = dec.only(m.Annotations, revisionAnnotation, templateGenerationAnnotation)
+	return nil
+}
+
+// only returns the entries of m under keys, or nil when there are none.
+func (dec *decoder) only(m map[string]string, keys ...string) map[string]string {
+	id := ""
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			id += strconv.Quote(k) + strconv.Quote(v)
+		}
+	}
+	if id == "" {
+		return nil
+	}
+	out, ok := dec.maps[id]
+	if !ok {
+		out = map[string]string{}
+		for _, k := range keys {
+			if v, ok := m[k]; ok {
+				out[k] = v
+			}
+		}
+		if dec.maps == nil {
+			dec.maps = map[string]map[string]string{}
+		}
+		dec.maps[id] = out
+	}
+	return out
+}
+
 // found decodes the object and judges it on its own.
-func (it *item) found(u *unstructured.Unstructured) {
+func (it *item) found(raw []byte, dec *decoder) {
 	var err error
 	switch it.kind {
 	case kDeployment:
 		var o Deployment
-		err = fromUnstructured(u, &o)
+		err = dec.decode(raw, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = deploymentStatus(&o)
 	case kStatefulSet:
 		var o StatefulSet
-		err = fromUnstructured(u, &o)
+		err = dec.decode(raw, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = statefulSetStatus(&o)
 	case kDaemonSet:
 		var o DaemonSet
-		err = fromUnstructured(u, &o)
+		err = dec.decode(raw, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = daemonSetStatus(&o)
 	case kReplicaSet:
 		var o ReplicaSet
-		err = fromUnstructured(u, &o)
+		err = dec.decode(raw, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = replicaSetStatus(&o)
 	case kJob:
 		var o Job
-		err = fromUnstructured(u, &o)
+		err = dec.decode(raw, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = jobStatus(&o)
 	case kPod:
 		var o Pod
-		err = fromUnstructured(u, &o)
+		err = dec.decode(raw, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = podStatus(&o)
 	case kPVC:
 		var o PersistentVolumeClaim
-		err = fromUnstructured(u, &o)
+		err = dec.decode(raw, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = pvcStatus(&o)
 	case kService:
 		var o Service
-		err = fromUnstructured(u, &o)
+		err = dec.decode(raw, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = serviceStatus(&o)
 	case kIngress:
 		var o Ingress
-		err = fromUnstructured(u, &o)
+		err = dec.decode(raw, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = ingressStatus(&o)
 	case kHPA:
 		var o HorizontalPodAutoscaler
-		err = fromUnstructured(u, &o)
+		err = dec.decode(raw, &o)
 		it.obj = &o
 		it.prelim, it.result.Message = hpaStatus(&o)
 	}
@@ -390,15 +505,20 @@ func (it *item) found(u *unstructured.Unstructured) {
 		it.why = "cannot decode: " + err.Error()
 		return
 	}
-	it.uid = u.GetUID()
+	it.uid = it.obj.(object).meta().UID
 	it.result.Status = it.prelim
+	if !unhealthy(it.prelim) {
+		// Judged for good: nothing more is read about it, and the Assess*
+		// functions give a healthy object no cause.
+		it.obj = nil
+	}
 }
 
 // settle gives a ref that was not found its verdict: Missing when the list
 // was complete, else Unknown with the reason it was not inspected.
 func (it *item) settle(why string) {
 	switch {
-	case it.obj != nil:
+	case it.prelim != "":
 	case it.why != "":
 		it.result.Status = StatusUnknown
 		it.result.addNote("not inspected (" + it.why + ")")
@@ -408,10 +528,6 @@ func (it *item) settle(why string) {
 		it.result.Status = StatusUnknown
 		it.result.addNote("not inspected (" + why + ")")
 	}
-}
-
-func fromUnstructured(u *unstructured.Unstructured, into any) error {
-	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into)
 }
 
 // listReplicaSets reads ReplicaSets once: for ReplicaSet refs and for the
@@ -427,14 +543,28 @@ func (d *diagnoser) listReplicaSets(ctx context.Context, ns *namespace) {
 	if len(want) == 0 && len(owners) == 0 {
 		return
 	}
-	why := d.list(ctx, kReplicaSet, ns.name, "", func(u *unstructured.Unstructured) {
-		if it := want[u.GetName()]; it != nil {
-			it.found(u)
+	ns.currentRS = map[types.UID]*ReplicaSet{}
+	why := d.list(ctx, kReplicaSet, ns.name, "", func(raw []byte) {
+		h := readHead(raw)
+		it := want[h.Metadata.Name]
+		if it != nil {
+			it.found(raw, &d.dec)
 		}
-		if len(owners) > 0 && hasOwner(u.GetOwnerReferences(), owners) {
-			var rs ReplicaSet
-			if fromUnstructured(u, &rs) == nil {
-				ns.rs = append(ns.rs, rs)
+		if !h.ownedBy(owners) {
+			return
+		}
+		rs, ok := it.decoded().(*ReplicaSet) // a ref as well: decoded once
+		if !ok {
+			rs = &ReplicaSet{}
+			if d.dec.decode(raw, rs) != nil {
+				return
+			}
+		}
+		// Only the current revision's ReplicaSet is judged (see
+		// CurrentReplicaSet); a Deployment keeps ten old ones by default.
+		for _, o := range h.Metadata.OwnerReferences {
+			if cur := ns.currentRS[o.UID]; owners[o.UID] && (cur == nil || laterRevision(rs, cur)) {
+				ns.currentRS[o.UID] = rs
 			}
 		}
 	})
@@ -447,12 +577,12 @@ func (d *diagnoser) listReplicaSets(ctx context.Context, ns *namespace) {
 }
 
 // listPods reads pods once: for Pod refs and for the pods of every
-// unhealthy workload (the drilled Deployments' ReplicaSets, StatefulSets,
+// unhealthy workload (the drilled Deployments' current ReplicaSets, StatefulSets,
 // DaemonSets, Jobs and ReplicaSet refs). Pods are filtered by owner before
 // decoding, so memory follows the broken workloads, not the namespace.
 func (d *diagnoser) listPods(ctx context.Context, ns *namespace) {
 	owners := map[types.UID]bool{}
-	for _, rs := range ns.rs {
+	for _, rs := range ns.currentRS {
 		owners[rs.UID] = true
 	}
 	for _, k := range []*kindInfo{kStatefulSet, kDaemonSet, kJob, kReplicaSet} {
@@ -471,14 +601,26 @@ func (d *diagnoser) listPods(ctx context.Context, ns *namespace) {
 		ns.podsWhy = ns.rsWhy
 		return
 	}
-	why := d.list(ctx, kPod, ns.name, "", func(u *unstructured.Unstructured) {
-		if it := want[u.GetName()]; it != nil {
-			it.found(u)
+	ns.podsBy, ns.quietBy = map[types.UID][]Pod{}, map[types.UID][]quietPod{}
+	why := d.list(ctx, kPod, ns.name, "", func(raw []byte) {
+		h := readHead(raw)
+		it := want[h.Metadata.Name]
+		if it != nil {
+			it.found(raw, &d.dec)
 		}
-		if len(owners) > 0 && hasOwner(u.GetOwnerReferences(), owners) {
-			var p Pod
-			if fromUnstructured(u, &p) == nil {
-				ns.pods = append(ns.pods, p)
+		if !h.ownedBy(owners) {
+			return
+		}
+		p, ok := it.decoded().(*Pod)
+		if !ok {
+			p = &Pod{}
+			if d.dec.decode(raw, p) != nil {
+				return
+			}
+		}
+		for _, o := range h.Metadata.OwnerReferences {
+			if owners[o.UID] {
+				ns.keepPod(o.UID, p)
 			}
 		}
 	})
@@ -490,49 +632,103 @@ func (d *diagnoser) listPods(ctx context.Context, ns *namespace) {
 	}
 }
 
+// keepPod files a pod of a drilled workload under its owner until events
+// are read; a big rollout has thousands, so each is kept only as far as it
+// can matter. A pod that shows a problem of its own is kept whole: events
+// only add detail to its cause. A ready or finished pod can never be the
+// cause: it is dropped. Any other pod may still be named for a Warning
+// event, and is kept as a quietPod.
+func (ns *namespace) keepPod(owner types.UID, p *Pod) {
+	switch {
+	case diagnosePod(p, nil).severity > 0:
+		ns.podsBy[owner] = append(ns.podsBy[owner], *p)
+	case p.Status.Phase == podSucceeded || podReady(p):
+	default:
+		ns.quietBy[owner] = append(ns.quietBy[owner], quietOf(p))
+	}
+}
+
+// quietPod is a pod that shows no problem of its own and is not ready.
+// Only a Warning event can still make it the cause, and podIssueOf then
+// reads no more than these facts of it: a fifth of a Pod's size.
+type quietPod struct {
+	name      string
+	uid       types.UID
+	labels    map[string]string // the revision labels the *Pods functions match
+	notReady  string            // the first container not ready, if any
+	restarts  int32             // of all containers
+	running   bool              // phase Running
+	scheduled bool              // PodScheduled is True
+}
+
+func quietOf(p *Pod) quietPod {
+	q := quietPod{name: p.Name, uid: p.UID, labels: p.Labels, notReady: firstNotReady(p), running: p.Status.Phase == podRunning}
+	for _, cs := range p.Status.ContainerStatuses {
+		q.restarts += cs.RestartCount
+	}
+	c := podCondition(p, podScheduled)
+	q.scheduled = c != nil && c.Status == conditionTrue
+	return q
+}
+
+// pod rebuilds a Pod owned by owner that shows these facts, and nothing of
+// its own: not ready, no container state, one container status standing
+// for all (named after the first container not ready, with all restarts),
+// phase Running or none. Given the same events, podIssueOf finds for it
+// what it finds for the whole pod.
+func (q *quietPod) pod(owner types.UID) Pod {
+	p := Pod{ObjectMeta: ObjectMeta{Name: q.name, UID: q.uid, Labels: q.labels,
+		OwnerReferences: []metav1.OwnerReference{{UID: owner}}}}
+	if q.running {
+		p.Status.Phase = podRunning
+	}
+	if q.scheduled {
+		p.Status.Conditions = []Condition{{Type: podScheduled, Status: conditionTrue}}
+	}
+	p.Status.ContainerStatuses = []ContainerStatus{{Name: q.notReady, RestartCount: q.restarts}}
+	return p
+}
+
 // listEvents reads Warning events once, if anything in the namespace is
 // unhealthy, keeping those that involve an unhealthy object, its
 // ReplicaSets or its pods. A Pending claim's explanation may be a Normal
 // event (WaitForFirstConsumer, ExternalProvisioning), so with one present
 // all events are read and filtered here.
 func (d *diagnoser) listEvents(ctx context.Context, ns *namespace) {
-	uids := map[types.UID]bool{}
-	names := map[string]bool{} // kind/name, for events that lack the UID
+	// A sorted slice rather than a set: a rollout has thousands of pods,
+	// this is when memory peaks, and a set of UIDs takes twice as much.
+	var uids []types.UID
 	allTypes := false
-	for _, m := range ns.want {
-		for _, it := range m {
-			if !it.drill() {
-				continue
-			}
-			uids[it.uid] = true
-			names[it.kind.kind+"/"+it.result.Ref.Name] = true
-			if it.kind == kPVC {
-				allTypes = true
-			}
-		}
-	}
+	ns.eachInvolved(func(kind, _ string, uid types.UID) {
+		uids = append(uids, uid)
+		allTypes = allTypes || kind == kPVC.kind
+	})
 	if len(uids) == 0 {
 		return
 	}
-	for _, rs := range ns.rs {
-		uids[rs.UID] = true
-		names["ReplicaSet/"+rs.Name] = true
-	}
-	for _, p := range ns.pods {
-		uids[p.UID] = true
-		names["Pod/"+p.Name] = true
+	slices.Sort(uids)
+	var names map[string]bool // kind/name, built for the first event that lacks the UID
+	involves := func(io ObjectReference) bool {
+		if _, ok := slices.BinarySearch(uids, io.UID); ok || io.UID != "" {
+			return ok
+		}
+		if names == nil {
+			names = map[string]bool{}
+			ns.eachInvolved(func(kind, name string, _ types.UID) { names[kind+"/"+name] = true })
+		}
+		return names[io.Kind+"/"+io.Name]
 	}
 	selector := "type=" + eventWarning
 	if allTypes {
 		selector = ""
 	}
-	ns.eventsWhy = d.list(ctx, kEvent, ns.name, selector, func(u *unstructured.Unstructured) {
+	ns.eventsWhy = d.list(ctx, kEvent, ns.name, selector, func(raw []byte) {
 		var e Event
-		if fromUnstructured(u, &e) != nil {
+		if d.dec.decode(raw, &e) != nil {
 			return
 		}
 		io := e.InvolvedObject
-		if !uids[io.UID] && !(io.UID == "" && names[io.Kind+"/"+io.Name]) {
+		if !involves(io) {
 			return
 		}
 		if e.Type != eventWarning && io.Kind != "PersistentVolumeClaim" {
@@ -545,20 +741,33 @@ func (d *diagnoser) listEvents(ctx context.Context, ns *namespace) {
 	})
 }
 
+// eachInvolved visits what an event must involve to be kept: the unhealthy
+// objects, their ReplicaSets and their pods.
+func (ns *namespace) eachInvolved(visit func(kind, name string, uid types.UID)) {
+	for _, m := range ns.want {
+		for _, it := range m {
+			if it.drill() {
+				visit(it.kind.kind, it.result.Ref.Name, it.uid)
+			}
+		}
+	}
+	for _, rs := range ns.currentRS {
+		visit(kReplicaSet.kind, rs.Name, rs.UID)
+	}
+	for _, list := range ns.podsBy {
+		for _, p := range list {
+			visit(kPod.kind, p.Name, p.UID)
+		}
+	}
+	for _, list := range ns.quietBy {
+		for _, q := range list {
+			visit(kPod.kind, q.name, q.uid)
+		}
+	}
+}
+
 // assess turns what was read into results with causes.
 func (ns *namespace) assess() {
-	podsBy := map[types.UID][]Pod{}
-	for _, p := range ns.pods {
-		for _, o := range p.OwnerReferences {
-			podsBy[o.UID] = append(podsBy[o.UID], p)
-		}
-	}
-	rsBy := map[types.UID][]ReplicaSet{}
-	for _, rs := range ns.rs {
-		for _, o := range rs.OwnerReferences {
-			rsBy[o.UID] = append(rsBy[o.UID], rs)
-		}
-	}
 	evBy := map[string][]Event{}
 	for _, e := range ns.events {
 		key := string(e.InvolvedObject.UID)
@@ -570,10 +779,21 @@ func (ns *namespace) assess() {
 	eventsOf := func(kind, name string, uid types.UID) []Event {
 		return append(append([]Event(nil), evBy[string(uid)]...), evBy[kind+"/"+name]...)
 	}
+	// podsOf returns the pods of owner that can name a cause: those with a
+	// problem of their own, and the quiet ones that an event is about.
+	podsOf := func(owner types.UID) []Pod {
+		pods := slices.Clip(ns.podsBy[owner])
+		for _, q := range ns.quietBy[owner] {
+			if len(evBy[string(q.uid)]) > 0 || len(evBy["Pod/"+q.name]) > 0 {
+				pods = append(pods, q.pod(owner))
+			}
+		}
+		return pods
+	}
 	for _, m := range ns.want {
 		for _, it := range m {
 			if it.obj == nil {
-				continue
+				continue // not found, or judged by found
 			}
 			drill := it.drill()
 			var evs []Event
@@ -582,37 +802,38 @@ func (ns *namespace) assess() {
 			}
 			var pods []Pod
 			if drill && it.kind != kDeployment {
-				pods = podsBy[it.uid]
+				pods = podsOf(it.uid)
 			}
 			for _, p := range pods {
 				evs = append(evs, eventsOf("Pod", p.Name, p.UID)...)
 			}
 			note := it.result.Note
 			var r Result
+			var is podIssue
 			switch o := it.obj.(type) {
 			case *Deployment:
 				var rs []ReplicaSet
-				if drill {
-					rs = rsBy[o.UID]
+				if x := ns.currentRS[o.UID]; drill && x != nil {
+					rs = []ReplicaSet{*x}
 				}
 				for _, x := range rs {
 					evs = append(evs, eventsOf("ReplicaSet", x.Name, x.UID)...)
-					for _, p := range podsBy[x.UID] {
+					for _, p := range podsOf(x.UID) {
 						pods = append(pods, p)
 						evs = append(evs, eventsOf("Pod", p.Name, p.UID)...)
 					}
 				}
-				r, it.issue = assessDeployment(o, rs, pods, evs)
+				r, is = assessDeployment(o, rs, pods, evs)
 			case *StatefulSet:
-				r, it.issue = assessStatefulSet(o, pods, evs)
+				r, is = assessStatefulSet(o, pods, evs)
 			case *DaemonSet:
-				r, it.issue = assessDaemonSet(o, pods, evs)
+				r, is = assessDaemonSet(o, pods, evs)
 			case *ReplicaSet:
-				r, it.issue = assessReplicaSet(o, pods, evs)
+				r, is = assessReplicaSet(o, pods, evs)
 			case *Job:
-				r, it.issue = assessJob(o, pods, evs)
+				r, is = assessJob(o, pods, evs)
 			case *Pod:
-				r, it.issue = assessPod(o, evs)
+				r, is = assessPod(o, evs)
 			case *PersistentVolumeClaim:
 				r = AssessPVC(o, evs)
 			case *Service:
@@ -621,6 +842,9 @@ func (ns *namespace) assess() {
 				r = AssessIngress(o, evs)
 			case *HorizontalPodAutoscaler:
 				r = AssessHPA(o, evs)
+			}
+			if is.severity > 0 {
+				it.issue = &is
 			}
 			r.Ref, r.Note = it.result.Ref, note
 			if drill {

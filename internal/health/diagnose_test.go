@@ -193,8 +193,11 @@ func stageApp(t *testing.T, ns string) []argocd.Ref {
 
 	// Crash loop with a termination message.
 	d := s.deployment("web", rolling())
-	s.replicaSet(d, "web-6b5c", "1")
+	old := s.replicaSet(d, "web-6b5c", "1")
 	cur := s.replicaSet(d, "web-7d9f", "2")
+	// A pod of the previous revision is never the cause.
+	s.pod("web-6b5c-q9", owner("ReplicaSet", "apps/v1", old.ObjectMeta), nil,
+		waitingStatus("ImagePullBackOff", `Back-off pulling image "ghcr.io/acme/web:v1"`, "ghcr.io/acme/web:v1"))
 	st := running()
 	st.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", RestartCount: 3, Image: "ghcr.io/acme/web:v2",
 		State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container=app"}},
@@ -249,6 +252,20 @@ func stageApp(t *testing.T, ns string) []argocd.Ref {
 	s.event("Pod", p.ObjectMeta, "spec.containers{app}", corev1.EventTypeWarning, "Unhealthy",
 		"Readiness probe failed: HTTP probe failed with statuscode: 503", 12)
 	add("apps", "Deployment", "ready")
+
+	// Pods that show nothing themselves: a ready one, one still being
+	// created, and one that a mount failure explains, in an event without
+	// the pod's UID (as older clients write them).
+	d = s.deployment("vol", rolling())
+	cur = s.replicaSet(d, "vol-3e4f", "1")
+	st = running()
+	st.Conditions[1].Status = corev1.ConditionTrue
+	s.pod("vol-3e4f-a1", owner("ReplicaSet", "apps/v1", cur.ObjectMeta), nil, st)
+	s.pod("vol-3e4f-b2", owner("ReplicaSet", "apps/v1", cur.ObjectMeta), nil, waitingStatus("ContainerCreating", "", "ghcr.io/acme/vol:v2"))
+	p = s.pod("vol-3e4f-c3", owner("ReplicaSet", "apps/v1", cur.ObjectMeta), nil, waitingStatus("ContainerCreating", "", "ghcr.io/acme/vol:v2"))
+	s.event("Pod", metav1.ObjectMeta{Name: p.Name}, "", corev1.EventTypeWarning, "FailedMount",
+		`MountVolume.SetUp failed for volume "config" : configmap "vol-config" not found`, 2)
+	add("apps", "Deployment", "vol")
 
 	// Healthy: no cause, even with a crashed pod of an old ReplicaSet.
 	d = s.deployment("ok", appsv1.DeploymentStatus{Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1})
@@ -371,6 +388,7 @@ func TestDiagnoseCauses(t *testing.T) {
 		{"Deployment/big", StatusProgressing, `pod big-9f8e-c3: unschedulable: 0/3 nodes are available: 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.`},
 		{"Deployment/mem", StatusProgressing, `pod mem-4a3b-d4: container "app" OOMKilled, exit code 137, memory limit 64Mi (2 restarts)`},
 		{"Deployment/ready", StatusProgressing, `pod ready-1b2c-e5: container "app" not ready: Readiness probe failed: HTTP probe failed with statuscode: 503 (12 times)`},
+		{"Deployment/vol", StatusProgressing, `pod vol-3e4f-c3: FailedMount: MountVolume.SetUp failed for volume "config" : configmap "vol-config" not found (2 times)`},
 		{"Deployment/ok", StatusHealthy, ""},
 		{"ReplicaSet/ok-3c2d", StatusProgressing, ""}, // no status written: generation not observed
 		{"Pod/ok-3c2d-f6", StatusHealthy, ""},

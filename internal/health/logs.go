@@ -94,7 +94,7 @@ func splitLog(s string, n int) []string {
 func (d *diagnoser) readLogs(ctx context.Context, items []*item) {
 	for _, it := range items {
 		is := it.issue
-		if is.container == "" || is.pod == "" {
+		if is == nil || is.container == "" || is.pod == "" {
 			continue
 		}
 		ns := it.result.Ref.Namespace

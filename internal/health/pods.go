@@ -44,13 +44,13 @@ func StatefulSetPods(s *StatefulSet, pods []Pod) []*Pod {
 // annotation every pod ds owns counts.
 func DaemonSetPods(ds *DaemonSet, pods []Pod) []*Pod {
 	all := owned(pods, "DaemonSet", &ds.ObjectMeta)
-	gen := ds.Annotations["deprecated.daemonset.template.generation"]
+	gen := ds.Annotations[templateGenerationAnnotation]
 	if gen == "" {
 		return all
 	}
 	var out []*Pod
 	for _, p := range all {
-		if g, ok := p.Labels["pod-template-generation"]; !ok || g == gen {
+		if g, ok := p.Labels[templateGenerationLabel]; !ok || g == gen {
 			out = append(out, p)
 		}
 	}
@@ -63,7 +63,13 @@ func OwnedPods(kind string, m *ObjectMeta, pods []Pod) []*Pod {
 	return owned(pods, kind, m)
 }
 
-const revisionHashLabel = "controller-revision-hash"
+// The labels and annotations the rules read; Diagnose keeps no others.
+const (
+	revisionHashLabel            = "controller-revision-hash"
+	templateGenerationLabel      = "pod-template-generation"
+	revisionAnnotation           = "deployment.kubernetes.io/revision"
+	templateGenerationAnnotation = "deprecated.daemonset.template.generation"
+)
 
 // PodFacts is what a pod shows about its progress, for judging how long a
 // problem has lasted and how often a container crashed.

@@ -7,21 +7,19 @@ import (
 	"io"
 	"strconv"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/client-go/rest"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// streamer reads LIST pages as a stream and decodes one object at a time.
-// The dynamic client decodes a whole page into maps first — about 10 MB for
-// 500 pods — which would make memory follow the namespace's size; streamed,
-// it stays flat whatever the page size, so pages can be large and requests
-// few.
+// streamer reads LIST pages as a stream and hands over one object at a
+// time, as JSON. The dynamic client decodes a whole page into maps first —
+// about 10 MB for 500 pods — which would make memory follow the
+// namespace's size; streamed, it stays flat whatever the page size, so
+// pages can be large and requests few.
 type streamer struct{ c rest.Interface }
 
 func newStreamer(cfg *rest.Config) (*streamer, error) {
@@ -41,7 +39,7 @@ func newStreamer(cfg *rest.Config) (*streamer, error) {
 
 // page GETs one LIST page of gvr in ns and hands each item to keep; it
 // returns the continue token.
-func (s *streamer) page(ctx context.Context, gvr schema.GroupVersionResource, ns, fieldSelector, cont string, limit int64, keep func(*unstructured.Unstructured)) (string, error) {
+func (s *streamer) page(ctx context.Context, gvr schema.GroupVersionResource, ns, fieldSelector, cont string, limit int64, keep func(raw []byte)) (string, error) {
 	path := "/apis/" + gvr.Group + "/" + gvr.Version
 	if gvr.Group == "" {
 		path = "/api/" + gvr.Version
@@ -62,9 +60,10 @@ func (s *streamer) page(ctx context.Context, gvr schema.GroupVersionResource, ns
 }
 
 // decodeList walks a List document token by token: metadata.continue is
-// kept, each element of items is decoded alone (numbers as int64 where
-// integral, as the dynamic client does) and handed to keep.
-func decodeList(r io.Reader, keep func(*unstructured.Unstructured)) (string, error) {
+// kept and each element of items is handed to keep as raw JSON, so the
+// caller decodes only the objects, and the fields, it keeps. raw is valid
+// only during the call: its buffer is reused for the next item.
+func decodeList(r io.Reader, keep func(raw []byte)) (string, error) {
 	dec := json.NewDecoder(r)
 	if err := expect(dec, json.Delim('{')); err != nil {
 		return "", err
@@ -95,16 +94,12 @@ func decodeList(r io.Reader, keep func(*unstructured.Unstructured)) (string, err
 			if tok != json.Delim('[') {
 				return "", fmt.Errorf("list: items is %v, not an array", tok)
 			}
+			var raw json.RawMessage
 			for dec.More() {
-				var raw json.RawMessage
 				if err := dec.Decode(&raw); err != nil {
 					return "", fmt.Errorf("list item: %w", err)
 				}
-				obj := map[string]any{}
-				if err := utiljson.Unmarshal(raw, &obj); err != nil {
-					return "", fmt.Errorf("list item: %w", err)
-				}
-				keep(&unstructured.Unstructured{Object: obj})
+				keep(raw)
 			}
 			if err := expect(dec, json.Delim(']')); err != nil {
 				return "", err

@@ -8,7 +8,8 @@ import (
 
 // The types below mirror the Kubernetes API objects the rules judge, with
 // only the fields they read and the API's JSON names, so they decode from
-// the unstructured objects the dynamic client returns. They stand in for
+// the API's JSON (Diagnose) or the dynamic client's unstructured objects
+// (the gate), leaving every other field unread. They stand in for
 // k8s.io/api: linking those typed structs keeps their protobuf methods in
 // the binary (about 2 MB for the kinds judged here) although nothing here
 // speaks protobuf. See https://kubernetes.io/docs/reference/kubernetes-api/
