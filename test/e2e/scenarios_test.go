@@ -518,6 +518,38 @@ func TestCrashLoopGate(t *testing.T) {
 	s.logShapes()
 }
 
+// Scenario 4b: the same failure on the app's first sync, with
+// manifests/components/presync-support: the hooks' ServiceAccount, RBAC and
+// settings are PreSync hooks in the lowest wave, so they exist when the
+// migration fails and the SyncFail report goes out. A second sync with a
+// migration that passes re-creates them and ends in a PostSync report.
+func TestPreSyncHookFailsOnFirstSyncWithPreSyncSupport(t *testing.T) {
+	s := newScenario(t, "s4b-presync-support", "", nil, "presync-support")
+	s.commit("web 1.1.0 with a migration", map[string]string{
+		"web.yaml": deployment("web", "registry.e2e.test/web:1.1.0", "", 0), "migrate.yaml": presyncJob,
+	})
+	s.create(nil)
+	t0 := s.sync()
+	app := s.waitFinished(t0)
+	if got := e2e.OperationPhase(app); got != "Failed" {
+		t.Errorf("operation %s, want Failed\n%s", got, shape(app))
+	}
+	msgs := s.messages(1)
+	t.Logf("sync → report %.1fs", msgs[0].Time.Sub(t0).Seconds())
+	wantReport(t, msgs[0], "failed", 1, "s4b-presync-support sync failed", "db-migrate")
+
+	passing := strings.Replace(presyncJob, e2e.PodLabel+": fail", "e2e.syncreport.dev/migration: fixed", 1)
+	s.commit("web 1.1.0 with a fixed migration", map[string]string{
+		"web.yaml": deployment("web", "registry.e2e.test/web:1.1.0", "", 0), "migrate.yaml": passing,
+	})
+	t0 = s.sync()
+	app = s.waitFinished(t0)
+	wantOperation(t, app, "Succeeded", "Healthy")
+	msgs = s.messages(2)
+	wantReport(t, msgs[1], "succeeded", 1, "s4b-presync-support synced and healthy")
+	s.logShapes()
+}
+
 // EnvKnownGaps runs the scenarios that show known gaps of the product.
 const envKnownGaps = "SYNCREPORT_E2E_KNOWN_GAPS"
 
@@ -526,8 +558,10 @@ const envKnownGaps = "SYNCREPORT_E2E_KNOWN_GAPS"
 // which a failed PreSync phase never applies, so the SyncFail Job gets no
 // pod (the ServiceAccount admission plugin rejects it) and nobody hears
 // about the failure; the operation fails only when the Job's
-// activeDeadlineSeconds (180) runs out. Known gap: it runs only with
-// SYNCREPORT_E2E_KNOWN_GAPS=1, and then wants what a user would (a report).
+// activeDeadlineSeconds (180) runs out. Known gap of the default manifests
+// (manifests/components/presync-support closes it, scenario 4b): it runs
+// only with SYNCREPORT_E2E_KNOWN_GAPS=1, and then wants what a user would (a
+// report).
 func TestPreSyncHookFailsOnFirstSync(t *testing.T) {
 	if os.Getenv(envKnownGaps) == "" {
 		t.Skip("known gap (see the comment); set " + envKnownGaps + "=1 to run it")
