@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -575,4 +576,47 @@ func TestPreSyncHookFailsOnFirstSync(t *testing.T) {
 	msgs := s.messages(1)
 	t.Logf("sync → report %.1fs", msgs[0].Time.Sub(t0).Seconds())
 	wantReport(t, msgs[0], "failed", 1, "db-migrate")
+}
+
+// Scenario 9: the Helm subchart, as examples/parent-chart ships it: Argo CD
+// renders the app's chart with syncreport as a file:// dependency (its own
+// `helm dependency build`), the hooks run with the chart's ServiceAccount
+// and RBAC (the Application Role limited to this app by name), and the
+// PostSync report arrives.
+func TestHelmSubchart(t *testing.T) {
+	s := newScenario(t, "s9-helm", "", nil)
+	files, err := stack.RepoFiles("helm/syncreport", "examples/parent-chart")
+	must(t, err)
+	rev, err := stack.Git.Commit(s.ctx, s.app, "shop chart with syncreport", files)
+	must(t, err)
+	must(t, stack.CreateApp(s.ctx, e2e.AppSpec{
+		Name: s.app, Repo: s.app, Dest: s.dest, Path: "examples/parent-chart",
+		HelmValues: map[string]any{"syncreport": map[string]any{
+			"argocd":    map[string]any{"url": e2e.ArgoURL},
+			"slack":     map[string]any{"existingSecret": "syncreport-slack", "channel": "#deploys", "apiURL": stack.Slack.URL()},
+			"podLabels": map[string]any{e2e.PodLabel: "hook"},
+		}},
+	}))
+	t0 := s.sync()
+	app := s.waitFinished(t0)
+	wantOperation(t, app, "Succeeded", "Healthy")
+	msgs := s.messages(1)
+	t.Logf("sync → report %.1fs", msgs[0].Time.Sub(t0).Seconds())
+	wantReport(t, msgs[0], "succeeded", 1, "s9-helm synced and healthy", rev[:7], "nginxinc/nginx-unprivileged:1.27.4-alpine")
+	if runs := s.runs(); len(runs) != 1 || runs[0].HookType != "PostSync" || runs[0].ExitCode != 0 {
+		t.Errorf("hook runs: want one PostSync exiting 0\n%s", s.hookLogs())
+	}
+	s.logShapes()
+
+	// The third way: a report on demand from the chart's suspended CronJob.
+	out, err := exec.CommandContext(s.ctx, filepath.Join(stack.Tools.Bin, "kubectl"), "--kubeconfig", stack.Kubeconfig,
+		"-n", s.dest, "create", "job", "report-now", "--from=cronjob/s9-helm-syncreport").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl create job --from=cronjob: %v\n%s", err, out)
+	}
+	msgs = s.messages(2)
+	wantReport(t, msgs[1], "succeeded", 1, "s9-helm synced and healthy", rev[:7])
+	if runs := s.runs(); len(runs) != 2 || runs[1].Job != "report-now" || runs[1].ExitCode != 0 {
+		t.Errorf("hook runs: want the ad hoc Job report-now exiting 0\n%s", s.hookLogs())
+	}
 }
