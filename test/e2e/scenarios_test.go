@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -399,17 +400,33 @@ func TestPreSyncHookFails(t *testing.T) {
 }
 
 // Scenario 5: `argocd app sync --info notify=… --info pipeline=…` through
-// the real CLI: the report mentions the user and links the pipeline.
+// the real CLI: the report mentions the user and links the pipeline, and
+// with SLACK_DM the user also gets it as a direct message.
 func TestSyncInfoFromCLI(t *testing.T) {
-	s := newScenario(t, "s5-cli-info", "", nil)
+	s := newScenario(t, "s5-cli-info", "", map[string]string{"SLACK_DM": "true"})
 	s.commit("web 1.0.0", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:1.0.0", "", 0)})
 	s.create(nil)
 	const pipeline = "https://ci.example.com/team/web/-/pipelines/4242"
 	t0 := s.sync("--info", "notify=alice@example.com", "--info", "pipeline="+pipeline)
 	app := s.waitFinished(t0)
 	wantOperation(t, app, "Succeeded", "Healthy")
-	msgs := s.messages(1)
-	wantReport(t, msgs[0], "succeeded", 1, "<@"+e2e.SlackUsers["alice@example.com"]+">", pipeline)
+	// SLACK_DM: the channel post and a direct message to alice.
+	msgs := s.messages(2)
+	alice := e2e.SlackUsers["alice@example.com"]
+	var channels []string
+	for _, m := range msgs {
+		wantReport(t, m, "succeeded", 1, pipeline)
+		channels = append(channels, m.Channel)
+	}
+	slices.Sort(channels)
+	if want := []string{"#deploys", "D" + strings.TrimPrefix(alice, "U")}; !slices.Equal(channels, want) {
+		t.Errorf("reports went to %q, want %q", channels, want)
+	}
+	for _, m := range msgs {
+		if m.Channel == "#deploys" {
+			wantReport(t, m, "succeeded", 1, "<@"+alice+">")
+		}
+	}
 	s.logShapes()
 }
 
