@@ -111,6 +111,13 @@ func New(o Options) (*Client, error) {
 		}
 		hc = &http.Client{Transport: tr}
 	}
+	// Redirects are answered, not followed: the API never redirects a GET,
+	// so one means the wrong address (argocd-server's plain-HTTP port
+	// redirects to https, an SSO proxy to its login page), and following it
+	// would send the token where ARGOCD_SERVER does not point.
+	noFollow := *hc
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc = &noFollow
 	c := &Client{
 		base: base, hostport: hostport, token: o.Token, hc: hc, log: o.Log,
 		initial: o.InitialInterval, userAgent: o.UserAgent, plainText: o.PlainText,

@@ -301,6 +301,17 @@ func TestTransport(t *testing.T) {
 	plainSrv := newFakeServer(t, false, "", reply{200, app, nil})
 	_, port, _ := net.SplitHostPort(tlsSrv.addr())
 	closed := closedAddr(t)
+	// Redirects are never followed, so the token never reaches target.
+	target := newFakeServer(t, false, "", reply{200, app, nil})
+	defer func() {
+		if n := len(target.requests()); n > 0 {
+			t.Errorf("a redirect was followed: %d requests reached its target", n)
+		}
+	}()
+	redirecting := newFakeServer(t, false, "", reply{http.StatusTemporaryRedirect, "", map[string]string{
+		"Location": "https://" + target.addr() + "/api/v1/applications/web"}})
+	sso := newFakeServer(t, true, "", reply{http.StatusFound, "", map[string]string{
+		"Location": "http://" + target.addr() + "/login?session=s3cr3t"}})
 	tests := []struct {
 		name     string
 		opts     argocdapi.Options
@@ -334,6 +345,18 @@ func TestTransport(t *testing.T) {
 			name: "plain text to a TLS server", opts: argocdapi.Options{Server: tlsSrv.addr(), PlainText: true},
 			wantErr:  []string{"speaks TLS: unset ARGOCD_PLAINTEXT"},
 			wantKind: argocdapi.ErrTLS,
+		},
+		{
+			// What a real argocd-server with TLS answers on plain HTTP.
+			name: "plain text to a TLS server that redirects", opts: argocdapi.Options{Server: redirecting.addr(), PlainText: true},
+			wantErr:  []string{"redirects plain HTTP to https: it speaks TLS: unset ARGOCD_PLAINTEXT"},
+			wantKind: argocdapi.ErrTLS,
+		},
+		{
+			name: "redirect to a login page", opts: argocdapi.Options{Server: sso.addr(), CAFile: sso.caFile(t)},
+			wantErr: []string{"answered 302 Found, a redirect to http://127.0.0.1:", "/login, not followed",
+				"point ARGOCD_SERVER at argocd-server itself"},
+			wantKind: argocdapi.ErrServer,
 		},
 		{
 			name: "connection refused", opts: argocdapi.Options{Server: closed, Insecure: true}, timeout: 300 * time.Millisecond,

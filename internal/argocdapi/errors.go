@@ -150,6 +150,18 @@ func (c *Client) classifyStatus(resp *http.Response, body []byte, t target) (tim
 	case code == http.StatusBadRequest && c.plainText && strings.Contains(string(body), "HTTPS server"):
 		e.Kind = ErrTLS
 		e.msg = fmt.Sprintf("argocd-server %s speaks TLS: unset ARGOCD_PLAINTEXT", c.hostport)
+	case code >= 300 && code < 400 && c.plainText && strings.HasPrefix(resp.Header.Get("Location"), "https://"):
+		// argocd-server with TLS answers plain HTTP with a redirect.
+		e.Kind = ErrTLS
+		e.msg = fmt.Sprintf("argocd-server %s redirects plain HTTP to https: it speaks TLS: unset ARGOCD_PLAINTEXT", c.hostport)
+	case code >= 300 && code < 400:
+		loc := resp.Header.Get("Location")
+		if u, err := url.Parse(loc); err == nil {
+			loc = u.Scheme + "://" + u.Host + u.Path // no query: it may carry a session
+		}
+		e.Kind = ErrServer
+		e.msg = fmt.Sprintf("argocd-server %s answered %s, a redirect to %s, not followed (it would take the token along): "+
+			"point ARGOCD_SERVER at argocd-server itself, not a login proxy", c.hostport, resp.Status, c.redact(loc))
 	default:
 		e.Kind = ErrServer
 		e.msg = fmt.Sprintf("argocd-server %s answered %s", c.hostport, resp.Status)

@@ -101,6 +101,10 @@ func apiErrors(t *testing.T, s *scenario, token, denied string) {
 			[]string{"ARGOCD_CA_FILE", "certificate"}},
 		{"name not in the certificate", map[string]string{"ARGOCD_SERVER": "localhost:8080"},
 			[]string{"localhost", "certificate"}},
+		{"plain HTTP to the TLS port", map[string]string{"ARGOCD_PLAINTEXT": "true", "ARGOCD_CA_FILE": ""},
+			[]string{"ARGOCD_PLAINTEXT"}},
+		{"nothing listening", map[string]string{"ARGOCD_SERVER": "127.0.0.1:1", "HOOK_TIMEOUT": "5s"},
+			[]string{"127.0.0.1:1", "unreachable"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -162,6 +162,9 @@ type AppSpec struct {
 	// SyncPolicy is spec.syncPolicy (nil: manual sync).
 	SyncPolicy map[string]any
 	Project    string // default: "default"
+	Path       string // in the repository; default "."
+	// HelmValues is source.helm.valuesObject, for a Helm chart at Path.
+	HelmValues map[string]any
 }
 
 // CreateApp creates the Application (no sync unless its policy is automated).
@@ -172,9 +175,16 @@ func (s *Stack) CreateApp(ctx context.Context, a AppSpec) error {
 	if a.Project == "" {
 		a.Project = "default"
 	}
+	if a.Path == "" {
+		a.Path = "."
+	}
+	source := map[string]any{"repoURL": s.Git.URL(a.Repo), "path": a.Path, "targetRevision": "HEAD"}
+	if a.HelmValues != nil {
+		source["helm"] = map[string]any{"valuesObject": a.HelmValues}
+	}
 	spec := map[string]any{
 		"project": a.Project,
-		"source":  map[string]any{"repoURL": s.Git.URL(a.Repo), "path": ".", "targetRevision": "HEAD"},
+		"source":  source,
 		"destination": map[string]any{
 			"server": "https://kubernetes.default.svc", "namespace": a.Dest,
 		},
@@ -275,4 +285,28 @@ func (s *Stack) WaitMessages(ctx context.Context, marker string, n int) ([]Messa
 func (s *Stack) CreateNamespace(ctx context.Context, ns string) error {
 	_, err := s.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 	return err
+}
+
+// RepoFiles reads the files under dirs of the repository (the working tree,
+// what a user would push), keyed by their path in it, for Git.Commit.
+func (s *Stack) RepoFiles(dirs ...string) (map[string]string, error) {
+	files := map[string]string{}
+	for _, d := range dirs {
+		err := filepath.WalkDir(filepath.Join(s.Tools.Root, d), func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			rel, err := filepath.Rel(s.Tools.Root, p)
+			if err != nil {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			files[filepath.ToSlash(rel)] = string(b)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
 }

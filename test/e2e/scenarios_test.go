@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -398,17 +400,33 @@ func TestPreSyncHookFails(t *testing.T) {
 }
 
 // Scenario 5: `argocd app sync --info notify=… --info pipeline=…` through
-// the real CLI: the report mentions the user and links the pipeline.
+// the real CLI: the report mentions the user and links the pipeline, and
+// with SLACK_DM the user also gets it as a direct message.
 func TestSyncInfoFromCLI(t *testing.T) {
-	s := newScenario(t, "s5-cli-info", "", nil)
+	s := newScenario(t, "s5-cli-info", "", map[string]string{"SLACK_DM": "true"})
 	s.commit("web 1.0.0", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:1.0.0", "", 0)})
 	s.create(nil)
 	const pipeline = "https://ci.example.com/team/web/-/pipelines/4242"
 	t0 := s.sync("--info", "notify=alice@example.com", "--info", "pipeline="+pipeline)
 	app := s.waitFinished(t0)
 	wantOperation(t, app, "Succeeded", "Healthy")
-	msgs := s.messages(1)
-	wantReport(t, msgs[0], "succeeded", 1, "<@"+e2e.SlackUsers["alice@example.com"]+">", pipeline)
+	// SLACK_DM: the channel post and a direct message to alice.
+	msgs := s.messages(2)
+	alice := e2e.SlackUsers["alice@example.com"]
+	var channels []string
+	for _, m := range msgs {
+		wantReport(t, m, "succeeded", 1, pipeline)
+		channels = append(channels, m.Channel)
+	}
+	slices.Sort(channels)
+	if want := []string{"#deploys", "D" + strings.TrimPrefix(alice, "U")}; !slices.Equal(channels, want) {
+		t.Errorf("reports went to %q, want %q", channels, want)
+	}
+	for _, m := range msgs {
+		if m.Channel == "#deploys" {
+			wantReport(t, m, "succeeded", 1, "<@"+alice+">")
+		}
+	}
 	s.logShapes()
 }
 
@@ -518,6 +536,38 @@ func TestCrashLoopGate(t *testing.T) {
 	s.logShapes()
 }
 
+// Scenario 4b: the same failure on the app's first sync, with
+// manifests/components/presync-support: the hooks' ServiceAccount, RBAC and
+// settings are PreSync hooks in the lowest wave, so they exist when the
+// migration fails and the SyncFail report goes out. A second sync with a
+// migration that passes re-creates them and ends in a PostSync report.
+func TestPreSyncHookFailsOnFirstSyncWithPreSyncSupport(t *testing.T) {
+	s := newScenario(t, "s4b-presync-support", "", nil, "presync-support")
+	s.commit("web 1.1.0 with a migration", map[string]string{
+		"web.yaml": deployment("web", "registry.e2e.test/web:1.1.0", "", 0), "migrate.yaml": presyncJob,
+	})
+	s.create(nil)
+	t0 := s.sync()
+	app := s.waitFinished(t0)
+	if got := e2e.OperationPhase(app); got != "Failed" {
+		t.Errorf("operation %s, want Failed\n%s", got, shape(app))
+	}
+	msgs := s.messages(1)
+	t.Logf("sync → report %.1fs", msgs[0].Time.Sub(t0).Seconds())
+	wantReport(t, msgs[0], "failed", 1, "s4b-presync-support sync failed", "db-migrate")
+
+	passing := strings.Replace(presyncJob, e2e.PodLabel+": fail", "e2e.syncreport.dev/migration: fixed", 1)
+	s.commit("web 1.1.0 with a fixed migration", map[string]string{
+		"web.yaml": deployment("web", "registry.e2e.test/web:1.1.0", "", 0), "migrate.yaml": passing,
+	})
+	t0 = s.sync()
+	app = s.waitFinished(t0)
+	wantOperation(t, app, "Succeeded", "Healthy")
+	msgs = s.messages(2)
+	wantReport(t, msgs[1], "succeeded", 1, "s4b-presync-support synced and healthy")
+	s.logShapes()
+}
+
 // EnvKnownGaps runs the scenarios that show known gaps of the product.
 const envKnownGaps = "SYNCREPORT_E2E_KNOWN_GAPS"
 
@@ -526,8 +576,10 @@ const envKnownGaps = "SYNCREPORT_E2E_KNOWN_GAPS"
 // which a failed PreSync phase never applies, so the SyncFail Job gets no
 // pod (the ServiceAccount admission plugin rejects it) and nobody hears
 // about the failure; the operation fails only when the Job's
-// activeDeadlineSeconds (180) runs out. Known gap: it runs only with
-// SYNCREPORT_E2E_KNOWN_GAPS=1, and then wants what a user would (a report).
+// activeDeadlineSeconds (180) runs out. Known gap of the default manifests
+// (manifests/components/presync-support closes it, scenario 4b): it runs
+// only with SYNCREPORT_E2E_KNOWN_GAPS=1, and then wants what a user would (a
+// report).
 func TestPreSyncHookFailsOnFirstSync(t *testing.T) {
 	if os.Getenv(envKnownGaps) == "" {
 		t.Skip("known gap (see the comment); set " + envKnownGaps + "=1 to run it")
@@ -541,4 +593,47 @@ func TestPreSyncHookFailsOnFirstSync(t *testing.T) {
 	msgs := s.messages(1)
 	t.Logf("sync → report %.1fs", msgs[0].Time.Sub(t0).Seconds())
 	wantReport(t, msgs[0], "failed", 1, "db-migrate")
+}
+
+// Scenario 9: the Helm subchart, as examples/parent-chart ships it: Argo CD
+// renders the app's chart with syncreport as a file:// dependency (its own
+// `helm dependency build`), the hooks run with the chart's ServiceAccount
+// and RBAC (the Application Role limited to this app by name), and the
+// PostSync report arrives.
+func TestHelmSubchart(t *testing.T) {
+	s := newScenario(t, "s9-helm", "", nil)
+	files, err := stack.RepoFiles("helm/syncreport", "examples/parent-chart")
+	must(t, err)
+	rev, err := stack.Git.Commit(s.ctx, s.app, "shop chart with syncreport", files)
+	must(t, err)
+	must(t, stack.CreateApp(s.ctx, e2e.AppSpec{
+		Name: s.app, Repo: s.app, Dest: s.dest, Path: "examples/parent-chart",
+		HelmValues: map[string]any{"syncreport": map[string]any{
+			"argocd":    map[string]any{"url": e2e.ArgoURL},
+			"slack":     map[string]any{"existingSecret": "syncreport-slack", "channel": "#deploys", "apiURL": stack.Slack.URL()},
+			"podLabels": map[string]any{e2e.PodLabel: "hook"},
+		}},
+	}))
+	t0 := s.sync()
+	app := s.waitFinished(t0)
+	wantOperation(t, app, "Succeeded", "Healthy")
+	msgs := s.messages(1)
+	t.Logf("sync → report %.1fs", msgs[0].Time.Sub(t0).Seconds())
+	wantReport(t, msgs[0], "succeeded", 1, "s9-helm synced and healthy", rev[:7], "nginxinc/nginx-unprivileged:1.27.4-alpine")
+	if runs := s.runs(); len(runs) != 1 || runs[0].HookType != "PostSync" || runs[0].ExitCode != 0 {
+		t.Errorf("hook runs: want one PostSync exiting 0\n%s", s.hookLogs())
+	}
+	s.logShapes()
+
+	// The third way: a report on demand from the chart's suspended CronJob.
+	out, err := exec.CommandContext(s.ctx, filepath.Join(stack.Tools.Bin, "kubectl"), "--kubeconfig", stack.Kubeconfig,
+		"-n", s.dest, "create", "job", "report-now", "--from=cronjob/s9-helm-syncreport").CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl create job --from=cronjob: %v\n%s", err, out)
+	}
+	msgs = s.messages(2)
+	wantReport(t, msgs[1], "succeeded", 1, "s9-helm synced and healthy", rev[:7])
+	if runs := s.runs(); len(runs) != 2 || runs[1].Job != "report-now" || runs[1].ExitCode != 0 {
+		t.Errorf("hook runs: want the ad hoc Job report-now exiting 0\n%s", s.hookLogs())
+	}
 }

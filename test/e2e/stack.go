@@ -37,27 +37,28 @@ import (
 
 // Fixed ports: the stack has a network namespace of its own.
 const (
-	etcdPort          = 2379
-	etcdPeerPort      = 2380
-	apiserverPort     = 6443
-	redisPort         = 6379
-	repoServerPort    = 8081
-	argoServerPort    = 8080
-	controllerMetrics = 8082
-	argoServerMetrics = 8083
-	repoServerMetrics = 8084
-	kcmPort           = 10257
-	schedulerPort     = 10259
-	kwokPort          = 10247
-	ArgoNamespace     = "argocd"
-	ArgoURL           = "https://argocd.e2e.test"
-	// ArgoServer is argocd-server's address for clients (the CLI, the
-	// hook's ARGOCD_SERVER): TLS with a certificate of the stack's CA.
-	ArgoServer         = "127.0.0.1:8080"
+	etcdPort           = 2379
+	etcdPeerPort       = 2380
+	apiserverPort      = 6443
+	redisPort          = 6379
+	repoServerPort     = 8081
+	argoServerPort     = 8080
+	controllerMetrics  = 8082
+	argoServerMetrics  = 8083
+	repoServerMetrics  = 8084
+	kcmPort            = 10257
+	schedulerPort      = 10259
+	kwokPort           = 10247
+	ArgoNamespace      = "argocd"
+	ArgoURL            = "https://argocd.e2e.test"
 	AdminPassword      = "e2e-admin-password"
 	AppNamespacesGlob  = "apps-*"
 	kwokNodeAnnotation = "kwok.x-k8s.io/node"
 )
+
+// ArgoServer is argocd-server's address for clients (the CLI, the hook's
+// ARGOCD_SERVER): TLS with a certificate of the stack's CA.
+var ArgoServer = "127.0.0.1:" + strconv.Itoa(argoServerPort)
 
 // Stack is etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 // kwok with one fake node, redis, Argo CD's repo server, application

@@ -354,14 +354,15 @@ func TestRBAC(t *testing.T) {
 	}
 }
 
-// applyResources applies the objects of a rendering that are not hooks, as
-// Argo CD applies an Application's resources (server-side apply, with more
-// rights than the hook has); namespaced objects without a namespace go to ns.
+// applyResources applies the objects of a rendering but the hook Jobs, as
+// Argo CD applies an Application's resources, and its PreSync hooks before
+// them (server-side apply, with more rights than the hook has); namespaced
+// objects without a namespace go to ns.
 func applyResources(ctx context.Context, t *testing.T, c *testcluster.Cluster, objs []*unstructured.Unstructured, ns string) {
 	t.Helper()
 	var apply []byte
 	for _, o := range objs {
-		if ship.IsHook(o) {
+		if ship.IsHook(o) && o.GetKind() == "Job" {
 			continue
 		}
 		j, err := json.Marshal(o.Object)

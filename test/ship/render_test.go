@@ -44,18 +44,20 @@ var (
 	renderErr  error
 )
 
-// gateRenderings are the kustomize hooks with the gate Components.
-var gateRenderings = []struct {
+// componentRenderings are the kustomize hooks with the gate and
+// presync-support Components.
+var componentRenderings = []struct {
 	name       string
 	components []string
 }{
 	{"hooks-gate", []string{"gate"}},
 	{"hooks-gate-mark-degraded", []string{"gate", "gate-mark-degraded"}},
+	{"hooks-presync-support", []string{"presync-support"}},
 }
 
 // renderAll returns the kustomize hooks and the chart with default, custom
 // and Secret-making values, the example parent chart, the gate variants
-// (gateRenderings) and the remote destination variants (remoteRenderings),
+// (componentRenderings) and the remote destination variants (remoteRenderings),
 // rendered.
 func renderAll(t *testing.T) []rendering {
 	t.Helper()
@@ -103,7 +105,7 @@ func renderEverything(tl *ship.Tools, root string) ([]rendering, error) {
 	add("chart-secret", true, b, err)
 	b, err = tl.RenderParentChart(ctx, root, tmp, appNamespace, appNamespace)
 	add("parent-chart", true, b, err)
-	for _, g := range gateRenderings {
+	for _, g := range componentRenderings {
 		b, err = tl.RenderHooksWith(ctx, root, tmp, ship.HooksOptions{Namespace: appNamespace, Components: g.components})
 		add(g.name, true, b, err)
 	}
@@ -172,13 +174,17 @@ func TestHookPods(t *testing.T) {
 				}
 				checkJobSpec(t, u, r.objs, &cj.Spec.JobTemplate.Spec)
 			}
-			// What the hooks need must be in place before they run.
+			// What the hooks need must be in place before they run: a normal
+			// resource or a PreSync hook (presync-support), in a negative wave.
 			for _, u := range r.objs {
-				if ship.IsHook(u) || u.GetKind() == "CronJob" || u.GetLabels()["app.kubernetes.io/name"] != "syncreport" {
+				if u.GetKind() == "Job" || u.GetKind() == "CronJob" || u.GetLabels()["app.kubernetes.io/name"] != "syncreport" {
 					continue
 				}
 				if w := u.GetAnnotations()["argocd.argoproj.io/sync-wave"]; !strings.HasPrefix(w, "-") {
 					t.Errorf("%s: sync-wave %q, want a negative wave so it exists before the hooks", ship.ID(u), w)
+				}
+				if h, ok := u.GetAnnotations()[ship.HookAnnotation]; ok && h != "PreSync" {
+					t.Errorf("%s: a %s hook; only as a PreSync hook does it exist before the others", ship.ID(u), h)
 				}
 			}
 		})

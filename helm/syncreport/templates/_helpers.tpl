@@ -411,3 +411,16 @@ spec:
     spec:
       {{- include "syncreport.podSpec" (dict "root" $root "args" .args "env" .env) | nindent 6 }}
 {{- end }}
+
+{{/*
+Annotations of the ServiceAccount, RBAC and Secret: an early sync wave, so
+they exist before any hook runs; with argocd.preSyncSupport they are PreSync
+hooks too, so they exist even when the first sync fails in its PreSync phase.
+*/}}
+{{- define "syncreport.supportAnnotations" -}}
+argocd.argoproj.io/sync-wave: {{ .Values.argocd.syncWave | toString | quote }}
+{{- if .Values.argocd.preSyncSupport }}
+argocd.argoproj.io/hook: PreSync
+argocd.argoproj.io/hook-delete-policy: BeforeHookCreation
+{{- end }}
+{{- end }}
