@@ -39,7 +39,7 @@ func TestArgoCDAPIMode(t *testing.T) {
 		"ARGOCD_CA_FILE":       caMount,
 		"NOTIFY_COMMIT_AUTHOR": "true",
 	}, "argocd-api")
-	token, denied := apiTokens(t, s.ctx, s.app)
+	token, denied := apiTokens(t, s.ctx, apiProject, "*,*", s.app)
 	ca, err := os.ReadFile(stack.CAFile)
 	must(t, err)
 	_, err = stack.Client.CoreV1().Secrets(s.dest).Create(s.ctx, &corev1.Secret{
@@ -141,10 +141,11 @@ func apiErrors(t *testing.T, s *scenario, token, denied string) {
 	}
 }
 
-// apiTokens sets up apiProject with the argocd CLI, as the README says to,
-// and returns a token of its role "syncreport", which may get the scenario's
-// app only, and one of its role "nothing", which may do nothing.
-func apiTokens(t *testing.T, ctx context.Context, app string) (allowed, denied string) {
+// apiTokens creates the AppProject project, admitting the destination dest
+// ("<server>,<namespace>"), with the argocd CLI, as the README says to, and
+// returns a token of its role "syncreport", which may get app only, and one
+// of its role "nothing", which may do nothing.
+func apiTokens(t *testing.T, ctx context.Context, project, dest, app string) (allowed, denied string) {
 	t.Helper()
 	argocd := func(args ...string) string {
 		t.Helper()
@@ -152,12 +153,12 @@ func apiTokens(t *testing.T, ctx context.Context, app string) (allowed, denied s
 		must(t, err)
 		return strings.TrimSpace(out)
 	}
-	argocd("proj", "create", apiProject, "--dest", "*,*", "--src", "*")
-	argocd("proj", "role", "create", apiProject, "syncreport")
-	argocd("proj", "role", "add-policy", apiProject, "syncreport", "--action", "get", "--permission", "allow", "--object", app)
-	argocd("proj", "role", "create", apiProject, "nothing")
-	return argocd("proj", "role", "create-token", apiProject, "syncreport", "--token-only"),
-		argocd("proj", "role", "create-token", apiProject, "nothing", "--token-only")
+	argocd("proj", "create", project, "--dest", dest, "--src", "*")
+	argocd("proj", "role", "create", project, "syncreport")
+	argocd("proj", "role", "add-policy", project, "syncreport", "--action", "get", "--permission", "allow", "--object", app)
+	argocd("proj", "role", "create", project, "nothing")
+	return argocd("proj", "role", "create-token", project, "syncreport", "--token-only"),
+		argocd("proj", "role", "create-token", project, "nothing", "--token-only")
 }
 
 // canGetApplications asks the apiserver whether the hook's ServiceAccount in

@@ -141,24 +141,12 @@ func (s *Stack) HookLiterals() map[string]string {
 	}
 }
 
-// CreateDestination creates the app's destination namespace with the Slack
-// token Secret, which lives outside Git.
-func (s *Stack) CreateDestination(ctx context.Context, ns string) error {
-	if _, err := s.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		return err
-	}
-	_, err := s.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "syncreport-slack"},
-		StringData: map[string]string{"token": SlackToken},
-	}, metav1.CreateOptions{})
-	return err
-}
-
 // AppSpec is an Application to create.
 type AppSpec struct {
 	Name, Namespace string // Namespace defaults to ArgoNamespace
 	Repo            string // name of a Git repository
-	Dest            string
+	Dest            string // destination namespace
+	Server          string // destination server; default InClusterServer
 	// SyncPolicy is spec.syncPolicy (nil: manual sync).
 	SyncPolicy map[string]any
 	Project    string // default: "default"
@@ -178,6 +166,9 @@ func (s *Stack) CreateApp(ctx context.Context, a AppSpec) error {
 	if a.Path == "" {
 		a.Path = "."
 	}
+	if a.Server == "" {
+		a.Server = InClusterServer
+	}
 	source := map[string]any{"repoURL": s.Git.URL(a.Repo), "path": a.Path, "targetRevision": "HEAD"}
 	if a.HelmValues != nil {
 		source["helm"] = map[string]any{"valuesObject": a.HelmValues}
@@ -186,7 +177,7 @@ func (s *Stack) CreateApp(ctx context.Context, a AppSpec) error {
 		"project": a.Project,
 		"source":  source,
 		"destination": map[string]any{
-			"server": "https://kubernetes.default.svc", "namespace": a.Dest,
+			"server": a.Server, "namespace": a.Dest,
 		},
 	}
 	if a.SyncPolicy != nil {

@@ -45,6 +45,7 @@ const (
 
 // HookRun is one run of the hook binary for a pod labelled PodLabel=hook.
 type HookRun struct {
+	Cluster             string // the API server of the pod's cluster
 	Namespace, Pod, Job string
 	HookType            string // the Job's argocd.argoproj.io/hook
 	AppNamespace, App   string // from the Job's tracking id
@@ -81,19 +82,23 @@ func terminationLog(env []string, podPath, file string) []string {
 	return append(env, name+file)
 }
 
-// HookRunner plays the kubelet for hook pods: kwok runs no containers. For
-// each scheduled pod labelled PodLabel=hook it resolves the container's
-// environment as the kubelet would (test/ship.ContainerEnv: envFrom,
-// fieldRef, secretKeyRef, resourceFieldRef), gets a token for the pod's
-// ServiceAccount from the TokenRequest API, runs the built hook binary with
-// that identity and the container's args, and writes the container's
-// running and terminated states and the pod phase to the pod's status.
+// HookRunner plays the kubelet for the hook pods of one cluster: kwok runs
+// no containers. For each scheduled pod labelled PodLabel=hook it resolves
+// the container's environment as the kubelet would (test/ship.ContainerEnv:
+// envFrom, fieldRef, secretKeyRef, resourceFieldRef), gets a token for the
+// pod's ServiceAccount from that cluster's TokenRequest API, runs the built
+// hook binary with that identity, a kubeconfig for that cluster and the
+// container's args, and writes the container's running and terminated
+// states and the pod phase to the pod's status.
 type HookRunner struct {
-	client  kubernetes.Interface
-	dyn     dynamic.Interface
-	cfg     *rest.Config
+	client kubernetes.Interface // the pods' cluster
+	cfg    *rest.Config
+	// apps reads Applications in Argo CD's cluster, which is not the pods'
+	// when they run in a remote destination cluster.
+	apps    dynamic.Interface
 	hookBin string
 	dir     string
+	cancel  context.CancelFunc
 
 	mu      sync.Mutex
 	started map[string]bool // pod UIDs
@@ -101,9 +106,11 @@ type HookRunner struct {
 	wg      sync.WaitGroup
 }
 
-func startHookRunner(ctx context.Context, client kubernetes.Interface, dyn dynamic.Interface, cfg *rest.Config, hookBin, dir string) *HookRunner {
-	r := &HookRunner{client: client, dyn: dyn, cfg: cfg, hookBin: hookBin, dir: dir, started: map[string]bool{}}
-	f := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+// startHookRunner runs c's hook pods until stop.
+func startHookRunner(c *Cluster, apps dynamic.Interface, hookBin, dir string) *HookRunner {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &HookRunner{client: c.Client, cfg: c.Config, apps: apps, hookBin: hookBin, dir: dir, cancel: cancel, started: map[string]bool{}}
+	f := informers.NewSharedInformerFactoryWithOptions(c.Client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.LabelSelector = PodLabel + "=hook"
 	}))
 	inf := f.Core().V1().Pods().Informer()
@@ -142,8 +149,11 @@ func (r *HookRunner) Runs() []*HookRun {
 // Wait waits for the runs in progress.
 func (r *HookRunner) Wait() { r.wg.Wait() }
 
+// stop stops watching pods and kills the runs in progress.
+func (r *HookRunner) stop() { r.cancel() }
+
 func (r *HookRunner) run(ctx context.Context, pod *corev1.Pod) {
-	run := &HookRun{Namespace: pod.Namespace, Pod: pod.Name, Start: time.Now()}
+	run := &HookRun{Cluster: r.cfg.Host, Namespace: pod.Namespace, Pod: pod.Name, Start: time.Now()}
 	r.mu.Lock()
 	r.runs = append(r.runs, run)
 	r.mu.Unlock()
@@ -151,7 +161,7 @@ func (r *HookRunner) run(ctx context.Context, pod *corev1.Pod) {
 	_ = os.MkdirAll(out, 0o755)
 	defer func() {
 		b, _ := json.MarshalIndent(map[string]any{
-			"hookType": run.HookType, "job": run.Job, "exitCode": run.ExitCode,
+			"cluster": run.Cluster, "hookType": run.HookType, "job": run.Job, "exitCode": run.ExitCode,
 			"start": run.Start, "end": run.End, "err": fmt.Sprint(run.Err),
 		}, "", "  ")
 		_ = os.WriteFile(filepath.Join(out, "run.json"), b, 0o644)
@@ -222,7 +232,7 @@ func (r *HookRunner) snapshot(ctx context.Context, run *HookRun, file string) *u
 	if run.App == "" {
 		return nil
 	}
-	app, err := r.dyn.Resource(ApplicationsGVR).Namespace(run.AppNamespace).Get(ctx, run.App, metav1.GetOptions{})
+	app, err := r.apps.Resource(ApplicationsGVR).Namespace(run.AppNamespace).Get(ctx, run.App, metav1.GetOptions{})
 	if err != nil {
 		return nil
 	}

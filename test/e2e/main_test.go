@@ -94,6 +94,6 @@ func testMain(m *testing.M) int {
 	code := m.Run()
 	total, each := s.Memory()
 	fmt.Fprintf(os.Stderr, "e2e stack memory at the end: %d MiB (%s)\n", total>>20, strings.Join(each, ", "))
-	s.Hooks.Wait()
+	s.WaitHooks()
 	return code
 }

@@ -107,10 +107,6 @@ func newPKI(dir string) (*pki, error) {
 	if err != nil {
 		return nil, err
 	}
-	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, err
-	}
 	caKeyDER, err := x509.MarshalECPrivateKey(caKey)
 	if err != nil {
 		return nil, err
@@ -131,18 +127,35 @@ func newPKI(dir string) (*pki, error) {
 		p.CAFile:     p.CA,
 		p.ServerCert: serverCert,
 		p.SKey:       serverKey,
-		p.SAKeyFile:  pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(saKey)}),
 	}
 	for name, b := range files {
 		if err := os.WriteFile(name, b, 0o600); err != nil {
 			return nil, err
 		}
 	}
+	if err := writeSAKey(p.SAKeyFile); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// writeSAKey writes a new ServiceAccount signing key (RSA, PEM) to file.
+// Each cluster has its own, as real clusters do: a token one cluster
+// issued is worthless in another.
+func writeSAKey(file string) error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600)
 }
 
 // writeKubeconfig writes a kubeconfig for cfg (client certificate or bearer token).
 func writeKubeconfig(path string, cfg *rest.Config, user string) error {
+	return clientcmd.WriteToFile(*kubeconfig(cfg, user), path)
+}
+
+func kubeconfig(cfg *rest.Config, user string) *clientcmdapi.Config {
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["e2e"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
 	kc.AuthInfos[user] = &clientcmdapi.AuthInfo{
@@ -152,5 +165,5 @@ func writeKubeconfig(path string, cfg *rest.Config, user string) error {
 	}
 	kc.Contexts["e2e"] = &clientcmdapi.Context{Cluster: "e2e", AuthInfo: user, Namespace: "default"}
 	kc.CurrentContext = "e2e"
-	return clientcmd.WriteToFile(*kc, path)
+	return kc
 }

@@ -28,23 +28,32 @@ const scenarioTimeout = 2 * time.Minute
 type scenario struct {
 	t       *testing.T
 	ctx     context.Context
-	app     string // Application name, also the repository's
-	appNS   string // Application namespace
-	dest    string // destination namespace
-	hooks   string // rendered manifests/hooks
+	app     string       // Application name, also the repository's
+	appNS   string       // Application namespace
+	dest    string       // destination namespace
+	cluster *e2e.Cluster // destination cluster
+	hooks   string       // rendered manifests/hooks
 	start   time.Time
 	literal map[string]string
 }
 
+// newScenario is a scenario deploying to Argo CD's own cluster.
 func newScenario(t *testing.T, app, appNS string, literals map[string]string, components ...string) *scenario {
+	t.Helper()
+	return newScenarioIn(t, stack.Cluster, app, appNS, literals, components...)
+}
+
+// newScenarioIn is a scenario deploying to cluster, whose destination
+// namespace it creates there.
+func newScenarioIn(t *testing.T, cluster *e2e.Cluster, app, appNS string, literals map[string]string, components ...string) *scenario {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	t.Cleanup(cancel)
 	if appNS == "" {
 		appNS = e2e.ArgoNamespace
 	}
-	s := &scenario{t: t, ctx: ctx, app: app, appNS: appNS, dest: "e2e-" + app, start: time.Now()}
-	must(t, stack.CreateDestination(ctx, s.dest))
+	s := &scenario{t: t, ctx: ctx, app: app, appNS: appNS, dest: "e2e-" + app, cluster: cluster, start: time.Now()}
+	must(t, cluster.CreateDestination(ctx, s.dest))
 	lits := stack.HookLiterals()
 	for k, v := range literals {
 		lits[k] = v
@@ -69,7 +78,7 @@ func (s *scenario) commit(msg string, files map[string]string) string {
 
 func (s *scenario) create(syncPolicy map[string]any) {
 	s.t.Helper()
-	must(s.t, stack.CreateApp(s.ctx, e2e.AppSpec{Name: s.app, Namespace: s.appNS, Repo: s.app, Dest: s.dest, SyncPolicy: syncPolicy}))
+	must(s.t, stack.CreateApp(s.ctx, e2e.AppSpec{Name: s.app, Namespace: s.appNS, Repo: s.app, Dest: s.dest, Server: s.cluster.Server, SyncPolicy: syncPolicy}))
 }
 
 // sync runs `argocd app sync --async` and returns when the operation is in.
@@ -131,10 +140,11 @@ func (s *scenario) reports() []e2e.Message {
 	return out
 }
 
-// runs are the hook runs of the scenario, in start order.
+// runs are the hook runs of the scenario in its destination cluster, in
+// start order.
 func (s *scenario) runs() []*e2e.HookRun {
 	var out []*e2e.HookRun
-	for _, r := range stack.Hooks.Runs() {
+	for _, r := range s.cluster.Hooks.Runs() {
 		if r.Namespace == s.dest {
 			out = append(out, r)
 		}

@@ -22,33 +22,21 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 )
 
 // Fixed ports: the stack has a network namespace of its own.
 const (
 	etcdPort           = 2379
 	etcdPeerPort       = 2380
-	apiserverPort      = 6443
 	redisPort          = 6379
 	repoServerPort     = 8081
 	argoServerPort     = 8080
 	controllerMetrics  = 8082
 	argoServerMetrics  = 8083
 	repoServerMetrics  = 8084
-	kcmPort            = 10257
-	schedulerPort      = 10259
-	kwokPort           = 10247
 	ArgoNamespace      = "argocd"
 	ArgoURL            = "https://argocd.e2e.test"
 	AdminPassword      = "e2e-admin-password"
@@ -60,23 +48,22 @@ const (
 // ARGOCD_SERVER): TLS with a certificate of the stack's CA.
 var ArgoServer = "127.0.0.1:" + strconv.Itoa(argoServerPort)
 
-// Stack is etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-// kwok with one fake node, redis, Argo CD's repo server, application
-// controller and API server, git daemon, a Slack server and the hook runner,
-// all in the test binary's private network namespace.
+// Stack is etcd, a Kubernetes cluster (kube-apiserver,
+// kube-controller-manager, kube-scheduler, kwok with one fake node, the hook
+// runner), redis, Argo CD's repo server, application controller and API
+// server, git daemon and a Slack server, all in the test binary's private
+// network namespace; on demand a second cluster, a remote destination
+// (RemoteCluster).
 type Stack struct {
 	Dir   string
 	Tools *Tools
 
-	Config     *rest.Config // cluster-admin
-	Client     kubernetes.Interface
-	Dynamic    dynamic.Interface
-	Mapper     meta.ResettableRESTMapper
-	Kubeconfig string
+	// Cluster is Argo CD's own cluster, which holds the Applications and is
+	// their in-cluster destination.
+	*Cluster
 
 	Slack *Slack
 	Git   *Git
-	Hooks *HookRunner
 	// ArgoToken is an Argo CD session token of the admin user.
 	ArgoToken string
 	// CAFile is the stack's CA (PEM): it signed the serving certificates of
@@ -86,10 +73,16 @@ type Stack struct {
 	// Timings are the start's steps, for the record.
 	Timings []Timing
 
-	pki    *pki
-	procs  []*Process
-	cancel context.CancelFunc
-	once   sync.Once
+	pki *pki
+
+	mu    sync.Mutex // procs: the remote cluster starts while tests run
+	procs []*Process
+
+	remoteOnce sync.Once
+	remote     *Cluster
+	remoteErr  error
+
+	once sync.Once
 }
 
 // Timing is how long one step of Start took.
@@ -107,7 +100,7 @@ func Start(ctx context.Context, dir string, t *Tools) (*Stack, error) {
 	if !InPrivateNetns() {
 		return nil, fmt.Errorf("the e2e stack runs only in a private network namespace (see ReexecInPrivateNetns)")
 	}
-	s := &Stack{Dir: dir, Tools: t}
+	s := &Stack{Dir: dir, Tools: t, Cluster: &Cluster{Server: InClusterServer, clusterPorts: argoClusterPorts, etcdPrefix: "/registry"}}
 	for _, d := range []string{"home", "tmp", "redis", "static"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, err
@@ -137,8 +130,14 @@ func (s *Stack) startProc(name, bin string, args, env []string) (*Process, error
 	if err != nil {
 		return nil, err
 	}
-	s.procs = append(s.procs, p)
+	s.addProc(p)
 	return p, nil
+}
+
+func (s *Stack) addProc(p *Process) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.procs = append(s.procs, p)
 }
 
 func (s *Stack) start(ctx context.Context) error {
@@ -148,7 +147,7 @@ func (s *Stack) start(ctx context.Context) error {
 	if err := s.step("pki", func() error {
 		s.pki, err = newPKI(s.Dir)
 		if err == nil {
-			s.CAFile = s.pki.CAFile
+			s.CAFile, s.saKeyFile = s.pki.CAFile, s.pki.SAKeyFile
 		}
 		return err
 	}); err != nil {
@@ -157,45 +156,12 @@ func (s *Stack) start(ctx context.Context) error {
 	if err := s.step("etcd", s.startEtcd(ctx)); err != nil {
 		return err
 	}
-	if err := s.step("kube-apiserver", s.startAPIServer(ctx)); err != nil {
+	if err := s.step("kube-apiserver", func() error { return s.startAPIServer(ctx, s.Cluster) }); err != nil {
 		return err
 	}
 	// What depends only on the apiserver starts together.
 	if err := s.step("controllers, kwok, redis, git", func() error {
-		kc := s.Kubeconfig
-		if _, err := s.startProc("kube-controller-manager", s.bin("kube-controller-manager"), []string{
-			"--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
-			"--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(kcmPort),
-			"--service-account-private-key-file=" + s.pki.SAKeyFile, "--root-ca-file=" + s.pki.CAFile,
-			"--use-service-account-credentials=false",
-			// Not needed, and each costs CPU on a shared machine.
-			"--controllers=*,-horizontal-pod-autoscaler-controller,-disruption-controller,-cronjob-controller",
-		}, nil); err != nil {
-			return err
-		}
-		if _, err := s.startProc("kube-scheduler", s.bin("kube-scheduler"), []string{
-			"--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
-			"--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(schedulerPort),
-		}, nil); err != nil {
-			return err
-		}
-		stages, err := kwokStages(s.Tools.KwokModule)
-		if err != nil {
-			return err
-		}
-		stagesFile := filepath.Join(s.Dir, "kwok-stages.yaml")
-		if err := os.WriteFile(stagesFile, stages, 0o644); err != nil {
-			return err
-		}
-		if _, err := s.startProc("kwok", s.bin("kwok"), []string{
-			"--kubeconfig=" + kc, "--config=" + stagesFile,
-			"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",
-			// Without a lease the node controller marks the node NotReady
-			// after its grace period and health flaps.
-			"--node-lease-duration-seconds=40",
-			"--cidr=10.244.0.1/16", "--node-ip=10.1.0.1",
-			"--server-address=127.0.0.1:" + strconv.Itoa(kwokPort),
-		}, nil); err != nil {
+		if err := s.startNodeAgents(s.Cluster); err != nil {
 			return err
 		}
 		redis, err := s.startProc("redis", "redis-server", []string{
@@ -208,7 +174,7 @@ func (s *Stack) start(ctx context.Context) error {
 		if s.Git, err = startGit(ctx, s.Dir); err != nil {
 			return err
 		}
-		s.procs = append(s.procs, s.Git.daemon)
+		s.addProc(s.Git.daemon)
 		s.Slack = NewSlack(SlackUsers)
 		return redis.WaitReady(ctx, func(ctx context.Context) error { return dialOK(ctx, redisPort) })
 	}); err != nil {
@@ -220,12 +186,10 @@ func (s *Stack) start(ctx context.Context) error {
 	if err := s.step("argo cd", func() error { return s.startArgo(ctx) }); err != nil {
 		return err
 	}
-	if err := s.step("node ready, default serviceaccount", func() error { return s.waitCluster(ctx) }); err != nil {
+	if err := s.step("node ready, default serviceaccount", func() error { return s.waitReady(ctx) }); err != nil {
 		return err
 	}
-	hctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.Hooks = startHookRunner(hctx, s.Client, s.Dynamic, s.Config, s.Tools.Hook, s.Dir)
+	s.Hooks = startHookRunner(s.Cluster, s.Dynamic, s.Tools.Hook, s.Dir)
 	return nil
 }
 
@@ -245,51 +209,6 @@ func (s *Stack) startEtcd(ctx context.Context) func() error {
 			return err
 		}
 		return p.WaitReady(ctx, func(ctx context.Context) error { return getOK(ctx, http.DefaultClient, client+"/health") })
-	}
-}
-
-func (s *Stack) startAPIServer(ctx context.Context) func() error {
-	return func() error {
-		p, err := s.startProc("kube-apiserver", s.bin("kube-apiserver"), []string{
-			"--etcd-servers=http://127.0.0.1:" + strconv.Itoa(etcdPort),
-			"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
-			"--secure-port=" + strconv.Itoa(apiserverPort),
-			"--cert-dir=" + filepath.Join(s.Dir, "apiserver-certs"),
-			"--tls-cert-file=" + s.pki.ServerCert, "--tls-private-key-file=" + s.pki.SKey,
-			"--client-ca-file=" + s.pki.CAFile,
-			"--authorization-mode=RBAC",
-			"--service-account-issuer=https://kubernetes.default.svc",
-			"--service-account-key-file=" + s.pki.SAKeyFile,
-			"--service-account-signing-key-file=" + s.pki.SAKeyFile,
-			"--service-cluster-ip-range=10.0.0.0/24",
-			// Endpoints may not hold a loopback address.
-			"--endpoint-reconciler-type=none",
-			"--profiling=false",
-		}, nil)
-		if err != nil {
-			return err
-		}
-		s.Config = &rest.Config{
-			Host:            "https://127.0.0.1:" + strconv.Itoa(apiserverPort),
-			TLSClientConfig: rest.TLSClientConfig{CAData: s.pki.CA, CertData: s.pki.AdminCert, KeyData: s.pki.AdminKey},
-			QPS:             200, Burst: 400,
-		}
-		hc, err := rest.HTTPClientFor(s.Config)
-		if err != nil {
-			return err
-		}
-		if err := p.WaitReady(ctx, func(ctx context.Context) error { return getOK(ctx, hc, s.Config.Host+"/readyz") }); err != nil {
-			return err
-		}
-		if s.Client, err = kubernetes.NewForConfig(s.Config); err != nil {
-			return err
-		}
-		if s.Dynamic, err = dynamic.NewForConfig(s.Config); err != nil {
-			return err
-		}
-		s.Mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(s.Client.Discovery()))
-		s.Kubeconfig = filepath.Join(s.Dir, "admin.kubeconfig")
-		return writeKubeconfig(s.Kubeconfig, s.Config, "admin")
 	}
 }
 
@@ -373,20 +292,7 @@ func (s *Stack) installArgoResources(ctx context.Context) error {
 	if err := ApplyObject(ctx, s.Dynamic, s.Mapper, "", &unstructured.Unstructured{Object: project}); err != nil {
 		return err
 	}
-	rl := corev1.ResourceList{
-		corev1.ResourceCPU: resource.MustParse("32"), corev1.ResourceMemory: resource.MustParse("256Gi"),
-		corev1.ResourcePods: resource.MustParse("110"),
-	}
-	_, err = s.Client.CoreV1().Nodes().Create(ctx, &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:        NodeName,
-			Annotations: map[string]string{kwokNodeAnnotation: "fake", "node.alpha.kubernetes.io/ttl": "0"},
-			Labels: map[string]string{"kubernetes.io/hostname": NodeName, "kubernetes.io/os": "linux",
-				"kubernetes.io/arch": "amd64", "type": "kwok"},
-		},
-		Status: corev1.NodeStatus{Allocatable: rl, Capacity: rl},
-	}, metav1.CreateOptions{})
-	return err
+	return s.createNode(ctx)
 }
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -511,31 +417,6 @@ func argoSession(ctx context.Context, hc *http.Client, base string) (string, err
 	return out.Token, nil
 }
 
-// waitCluster waits for the fake node to be Ready and the
-// controller-manager to have made the default namespace's ServiceAccount.
-func (s *Stack) waitCluster(ctx context.Context) error {
-	return poll(ctx, 100*time.Millisecond, func() (bool, error) {
-		n, err := s.Client.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
-		if err != nil {
-			return false, nil
-		}
-		ready := false
-		for _, c := range n.Status.Conditions {
-			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
-				ready = true
-			}
-		}
-		if !ready {
-			return false, nil
-		}
-		_, err = s.Client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return false, nil
-		}
-		return err == nil, err
-	})
-}
-
 // Memory is the resident memory of each process group, largest first.
 func (s *Stack) Memory() (total int64, each []string) {
 	type pm struct {
@@ -543,6 +424,8 @@ func (s *Stack) Memory() (total int64, each []string) {
 		rss  int64
 	}
 	var all []pm
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, p := range s.procs {
 		r := p.RSS()
 		total += r
@@ -555,13 +438,33 @@ func (s *Stack) Memory() (total int64, each []string) {
 	return total, each
 }
 
-// Stop kills every process by its process group id, in reverse start
-// order, and removes Dir unless EnvKeep is set.
+// WaitHooks waits for the hook runs in progress, in every cluster.
+func (s *Stack) WaitHooks() {
+	for _, c := range s.clusters() {
+		c.Hooks.Wait()
+	}
+}
+
+// clusters are the clusters started so far that have a hook runner.
+func (s *Stack) clusters() []*Cluster {
+	var out []*Cluster
+	for _, c := range []*Cluster{s.Cluster, s.remote} {
+		if c != nil && c.Hooks != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Stop stops the hook runners, kills every process by its process group
+// id, in reverse start order, and removes Dir unless EnvKeep is set.
 func (s *Stack) Stop() {
 	s.once.Do(func() {
-		if s.cancel != nil {
-			s.cancel()
+		for _, c := range s.clusters() {
+			c.Hooks.stop()
 		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		for i := len(s.procs) - 1; i >= 0; i-- {
 			s.procs[i].Kill()
 		}
