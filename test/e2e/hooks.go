@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -284,25 +283,8 @@ func (r *HookRunner) env(ctx context.Context, pod *corev1.Pod, mounts string) ([
 	if err != nil {
 		return nil, fmt.Errorf("CreateContainerConfigError: %w", err)
 	}
-	for k, v := range m {
-		f, err := ship.MountedSecretFile(job, v)
-		if err != nil {
-			continue // not a path into a Secret volume
-		}
-		m[k] = filepath.Join(mounts, v)
-		i := slices.IndexFunc(secrets.Items, func(s corev1.Secret) bool { return s.Name == f.Secret })
-		if i < 0 || secrets.Items[i].Data[f.Key] == nil {
-			if !f.Optional {
-				return nil, fmt.Errorf("ContainerCreating: Secret %s or its key %s is missing", f.Secret, f.Key)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(m[k]), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(m[k], secrets.Items[i].Data[f.Key], 0o600); err != nil {
-			return nil, err
-		}
+	if err := ship.MountSecretFiles(objs, job, m, nil, mounts); err != nil {
+		return nil, fmt.Errorf("ContainerCreating: %w", err)
 	}
 	env := make([]string, 0, len(m))
 	for k, v := range m {

@@ -222,19 +222,8 @@ func runJobPod(ctx context.Context, t *testing.T, c *testcluster.Cluster, bin st
 	}
 	// Files from Secret volumes: written under a directory of the test, and
 	// the variables that point at them moved there.
-	files := t.TempDir()
-	for k, v := range env {
-		f, err := ship.MountedSecretFile(u, v)
-		if err != nil {
-			continue // not a path into a Secret volume
-		}
-		env[k] = filepath.Join(files, v)
-		data, ok := secrets[f.Secret][f.Key]
-		if !ok {
-			continue // an optional volume leaves the file out
-		}
-		must(t, os.MkdirAll(filepath.Dir(env[k]), 0o755))
-		must(t, os.WriteFile(env[k], []byte(data), 0o644))
+	if err := ship.MountSecretFiles(objs, u, env, secrets, t.TempDir()); err != nil {
+		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()

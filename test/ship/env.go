@@ -3,6 +3,8 @@ package ship
 import (
 	"encoding/base64"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -188,6 +190,44 @@ func data(objs []*unstructured.Unstructured, namespace string) (configMaps, secr
 		}
 	}
 	return configMaps, secrets, nil
+}
+
+// MountSecretFiles does for the files of Secret volumes what ContainerEnv
+// does for variables: each variable of env (from ContainerEnv for obj) that
+// points into a Secret volume of obj is moved under dir, and the Secret's key
+// is written there as the kubelet would mount it. Secrets come from objs and
+// then secrets, as for ContainerEnv. A missing Secret or key leaves the file
+// out when the volume is optional and is an error otherwise (the kubelet
+// would hold the Pod in ContainerCreating).
+func MountSecretFiles(objs []*unstructured.Unstructured, obj *unstructured.Unstructured, env map[string]string, secrets map[string]map[string]string, dir string) error {
+	_, allSecrets, err := data(objs, obj.GetNamespace())
+	if err != nil {
+		return err
+	}
+	for name, kv := range secrets {
+		allSecrets[name] = kv
+	}
+	for k, v := range env {
+		f, err := MountedSecretFile(obj, v)
+		if err != nil {
+			continue // not a path into a Secret volume
+		}
+		env[k] = filepath.Join(dir, v)
+		value, ok := allSecrets[f.Secret][f.Key]
+		if !ok {
+			if !f.Optional {
+				return fmt.Errorf("%s: Secret %s or its key %s is missing for %s", ID(obj), f.Secret, f.Key, v)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(env[k]), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(env[k], []byte(value), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SecretFile is a file the kubelet fills from a Secret key.

@@ -2,7 +2,9 @@ package ship_test
 
 import (
 	"maps"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -149,29 +151,7 @@ func TestRemoteModes(t *testing.T) {
 // TestMountedSecretFile checks the resolver TestRemoteModes relies on, on
 // a Pod spec it must refuse as much as on one it must follow.
 func TestMountedSecretFile(t *testing.T) {
-	job, err := ship.Decode([]byte(`
-apiVersion: batch/v1
-kind: Job
-metadata: {name: j, namespace: shop}
-spec:
-  template:
-    spec:
-      containers:
-        - name: hook
-          image: example.com/hook:1
-          volumeMounts:
-            - {name: items, mountPath: /etc/items, readOnly: true}
-            - {name: whole, mountPath: /etc/whole/}
-            - {name: config, mountPath: /etc/config}
-            - {name: missing, mountPath: /etc/missing}
-      volumes:
-        - name: items
-          secret: {secretName: s1, optional: true, items: [{key: k1, path: renamed}]}
-        - name: whole
-          secret: {secretName: s2}
-        - name: config
-          configMap: {name: c}
-`))
+	job, err := ship.Decode([]byte(mountsJob))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,5 +180,72 @@ spec:
 				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// mountsJob has Secret volumes with and without items, an optional one, a
+// ConfigMap volume and a mount without a volume.
+const mountsJob = `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: j, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+        - name: hook
+          image: example.com/hook:1
+          volumeMounts:
+            - {name: items, mountPath: /etc/items, readOnly: true}
+            - {name: whole, mountPath: /etc/whole/}
+            - {name: config, mountPath: /etc/config}
+            - {name: missing, mountPath: /etc/missing}
+      volumes:
+        - name: items
+          secret: {secretName: s1, optional: true, items: [{key: k1, path: renamed}]}
+        - name: whole
+          secret: {secretName: s2}
+        - name: config
+          configMap: {name: c}
+`
+
+// TestMountSecretFiles checks what the end-to-end runs use to give the hook
+// its mounted files: the variable moves to the file, the file holds the key,
+// a missing key of an optional volume leaves the file out, of another fails.
+func TestMountSecretFiles(t *testing.T) {
+	objs, err := ship.Decode([]byte(mountsJob + `
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s2, namespace: shop}
+stringData: {token: from-objs}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env := map[string]string{"A": "/etc/items/renamed", "B": "/etc/whole/token", "C": "plain"}
+	if err := ship.MountSecretFiles(objs, objs[0], env, map[string]map[string]string{"s1": {"k1": "from-map"}}, dir); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"A": "from-map", "B": "from-objs"} {
+		b, err := os.ReadFile(env[k])
+		if err != nil || string(b) != want || !strings.HasPrefix(env[k], dir) {
+			t.Errorf("%s=%s holds %q (%v), want %q under %s", k, env[k], b, err, want, dir)
+		}
+	}
+	if env["C"] != "plain" {
+		t.Errorf("C=%s, want it untouched", env["C"])
+	}
+
+	env = map[string]string{"A": "/etc/items/renamed"}
+	if err := ship.MountSecretFiles(objs, objs[0], env, nil, t.TempDir()); err != nil {
+		t.Errorf("optional volume without its Secret: %v", err)
+	} else if _, err := os.Stat(env["A"]); !os.IsNotExist(err) {
+		t.Errorf("optional volume without its Secret: %s exists (%v)", env["A"], err)
+	}
+	env = map[string]string{"B": "/etc/whole/other"}
+	if err := ship.MountSecretFiles(objs, objs[0], env, nil, t.TempDir()); err == nil {
+		t.Error("a key missing from a required volume: no error")
 	}
 }
