@@ -5,7 +5,8 @@ IMAGE ?= ghcr.io/syncreport/syncreport:$(VERSION)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 # Test cluster binaries (etcd, kube-apiserver, kubectl, helm), built once per machine from the Go module proxy.
 TOOLS_BIN = $(shell hack/tools/install.sh)
-FUZZTIME ?= 10s
+# Fuzz budget: empty = each target's execution count below; a duration (make fuzz FUZZTIME=2m) for longer local runs.
+FUZZTIME ?=
 
 .PHONY: help
 help: ## Show this help.
@@ -28,26 +29,32 @@ lint: ## gofmt and go vet (test/e2e is its own module: vetted by e2e).
 test: lint ## Run every test: unit, golden, real kube-apiserver end-to-end, chart tests, real Argo CD end-to-end, fuzz.
 	SYNCREPORT_TOOLS_BIN=$(TOOLS_BIN) go test -count=1 -timeout 40m ./...
 	$(MAKE) e2e
-	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+	$(MAKE) fuzz
 
 .PHONY: e2e
 e2e: ## Syncs under a real Argo CD (own module test/e2e; needs git and redis-server; one-time builds ~15 min).
 	hack/tools/install-e2e.sh >/dev/null
 	cd test/e2e && go vet ./... && go test -count=1 -timeout 60m ./...
 
-# Every fuzz target, as package:Target. Seeds run in `go test` too; this explores.
-FUZZ_TARGETS := ./internal/report:FuzzRender ./internal/argocd:FuzzDecode ./internal/recipients:FuzzCollect \
-	./internal/notify:FuzzClassify ./internal/health:FuzzPodCause ./internal/argocdapi:FuzzRevisionMetadata
+# Every fuzz target, as package:Target:executions. Seeds run in `go test` too; this explores.
+# The counts are about 10 s each on the 2-core dev machine.
+FUZZ_TARGETS := ./internal/report:FuzzRender:50000 ./internal/argocd:FuzzDecode:60000 \
+	./internal/recipients:FuzzCollect:120000 ./internal/notify:FuzzClassify:100000 \
+	./internal/health:FuzzPodCause:20000 ./internal/argocdapi:FuzzRevisionMetadata:100000
 
-# -fuzzminimizetime bounds the minimisation of new inputs: on a busy machine
-# an unbounded one can outlast -fuzztime and fail with "context deadline exceeded".
+# Why counts and not a duration: with -fuzztime=10s Go's fuzz coordinator races
+# its own deadline against a worker still running an input and can fail the
+# target with a bare "context deadline exceeded" and no failing input
+# (golang/go#51484, #75804; it failed CI once). An execution count has no
+# deadline. -fuzzminimizetime bounds the minimisation of new inputs.
 .PHONY: fuzz
-fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
+fuzz: ## Run each fuzz target for its execution count (or FUZZTIME, e.g. 2m).
 	@set -e; for t in $(FUZZ_TARGETS); do \
-	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; budget=$${rest#*:}x; \
+	  if [ -n "$(FUZZTIME)" ]; then budget=$(FUZZTIME); fi; \
 	  if go test -list "^$$name$$" $$pkg | grep -qx "$$name"; then \
-	    echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-	    go test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=1s $$pkg; \
+	    echo "fuzz $$pkg $$name ($$budget)"; \
+	    go test -run='^$$' -fuzz="^$$name$$" -fuzztime=$$budget -fuzzminimizetime=1s $$pkg; \
 	  else echo "fuzz target $$name missing in $$pkg"; exit 1; fi; \
 	done
 
