@@ -14,6 +14,7 @@ import (
 
 	"github.com/syncreport/syncreport/internal/argocd"
 	"github.com/syncreport/syncreport/internal/slacktest"
+	"github.com/syncreport/syncreport/internal/testcluster"
 )
 
 // BenchmarkHook measures one hook run end to end — process start, locate
@@ -82,11 +83,9 @@ func BenchmarkHook(b *testing.B) {
 	b.ReportMetric(float64(maxRSS)/1024, "peak-RSS-MiB")
 
 	// The release build: static, stripped, as the Dockerfile builds it.
-	bin := filepath.Join(b.TempDir(), "hook")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "../../cmd/hook")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("%v\n%s", err, out)
+	bin, err := testcluster.BuildHook(b.Context(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
 	}
 	fi, err := os.Stat(bin)
 	if err != nil {

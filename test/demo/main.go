@@ -40,10 +40,10 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	hook := filepath.Join(dir, "hook")
 	fmt.Println("building hook…")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", hook, "./cmd/hook").CombinedOutput(); err != nil {
-		return fmt.Errorf("build: %v\n%s", err, out)
+	hook, err := testcluster.BuildHook(ctx, dir)
+	if err != nil {
+		return err
 	}
 	fmt.Println("starting etcd + kube-apiserver on 127.0.0.1…")
 	start := time.Now()

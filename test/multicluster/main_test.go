@@ -11,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -41,10 +39,8 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	hookBin = filepath.Join(dir, "hook")
-	build := exec.CommandContext(ctx, "go", "build", "-o", hookBin, "../../cmd/hook")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build ../../cmd/hook: %v\n%s", err, out)
+	if hookBin, err = testcluster.BuildHook(ctx, dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -91,25 +90,12 @@ func needCluster(t *testing.T) *testcluster.Cluster {
 func needHook(t *testing.T) string {
 	t.Helper()
 	hookOnce.Do(func() {
-		root, err := ship.RepoRoot()
-		if err != nil {
-			hookErr = err
-			return
-		}
 		if hookDir, hookErr = os.MkdirTemp("", "syncreport-ship-hook-"); hookErr != nil {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		bin := filepath.Join(hookDir, "hook")
-		build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/hook")
-		build.Dir = root
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			hookErr = fmt.Errorf("build cmd/hook: %w\n%s", err, out)
-			return
-		}
-		hookBin = bin
+		hookBin, hookErr = testcluster.BuildHook(ctx, hookDir)
 	})
 	if hookErr != nil {
 		t.Fatal(hookErr)
