@@ -1,14 +1,19 @@
 // Command reportsvg draws the README's picture of a Slack report: it builds
 // the report of a sample failed sync (with a live-object cause and a
 // mention), renders the exact Block Kit blocks the hook posts, and lays
-// them out as an SVG that looks like the message in Slack.
+// them out as an SVG that looks like the message in Slack. With -text it
+// prints the same report as `hook render --format text` and the stdout
+// notifier print it: the README's terminal example.
 //
 //	go run ./hack/reportsvg > docs/report.svg
+//	go run ./hack/reportsvg -text
 //
-// TestPicture fails when docs/report.svg is stale.
+// TestPicture fails when docs/report.svg is stale, TestTerminalExample when
+// the README's terminal example is not this report.
 package main
 
 import (
+	"flag"
 	"fmt"
 	"html"
 	"io"
@@ -28,6 +33,12 @@ import (
 const sampleApp = "internal/report/testdata/apps/first-attempt.yaml"
 
 func main() {
+	text := flag.Bool("text", false, "print the report as text (the README's terminal example) instead of the SVG")
+	flag.Parse()
+	run := run
+	if *text {
+		run = runText
+	}
 	if err := run(os.Stdout, "."); err != nil {
 		fmt.Fprintln(os.Stderr, "reportsvg:", err)
 		os.Exit(1)
@@ -35,13 +46,33 @@ func main() {
 }
 
 func run(w io.Writer, root string) error {
-	b, err := os.ReadFile(root + "/" + sampleApp)
+	r, err := sample(root)
 	if err != nil {
 		return err
 	}
-	app, err := argocd.Decode(b)
+	_, blocks := report.Slack(r)
+	return draw(w, blocks)
+}
+
+func runText(w io.Writer, root string) error {
+	r, err := sample(root)
 	if err != nil {
 		return err
+	}
+	return report.Text(w, r)
+}
+
+// sample is the report both pictures show: sampleApp with --info entries,
+// an image, the cause the hook finds in the live pods, and a resolved
+// mention (render has neither a cluster nor Slack, so it shows no cause).
+func sample(root string) (report.Report, error) {
+	b, err := os.ReadFile(root + "/" + sampleApp)
+	if err != nil {
+		return report.Report{}, err
+	}
+	app, err := argocd.Decode(b)
+	if err != nil {
+		return report.Report{}, err
 	}
 	app.Status.OperationState.Operation.Info = []argocd.Info{
 		{Name: "notify", Value: "alice@example.com"},
@@ -62,8 +93,7 @@ func run(w io.Writer, root string) error {
 			r.Recipients[i].SlackID = "UALICE"
 		}
 	}
-	_, blocks := report.Slack(r)
-	return draw(w, blocks)
+	return r, nil
 }
 
 // Layout constants, in pixels.

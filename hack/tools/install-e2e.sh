@@ -16,8 +16,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${SYNCREPORT_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/syncreport/tools}
 bin=$cache/bin
 
-# install.sh takes the lock itself: run it before taking it here.
-"$here/install.sh" >/dev/null
+# install.sh takes the lock itself: run it before taking it here. --build:
+# kube-controller-manager and kube-scheduler below must match kube-apiserver's
+# version, so not the user's KUBEBUILDER_ASSETS or PATH binaries.
+"$here/install.sh" --build >/dev/null
 
 exec 9>"$cache/.install.lock"
 flock 9

@@ -42,8 +42,9 @@ type tools struct {
 	argoCRDs        string
 }
 
-// findTools locates the binaries, building them with hack/tools/install.sh
-// unless EnvToolsBin is set.
+// findTools locates the binaries: EnvToolsBin, else hack/tools/install.sh,
+// which uses KUBEBUILDER_ASSETS (setup-envtest) or etcd and kube-apiserver
+// on PATH when they are there and builds them otherwise.
 func findTools(ctx context.Context) (tools, error) {
 	bin := os.Getenv(EnvToolsBin)
 	if bin == "" {
@@ -88,8 +89,9 @@ func isExecutable(path string) error {
 	return nil
 }
 
-// runInstall runs hack/tools/install.sh, which is fast once its cache is
-// warm, and returns the bin directory it prints. The script serialises
+// runInstall runs hack/tools/install.sh --cluster (no kubectl or helm: a
+// cluster needs neither), which is fast once its cache is warm or with
+// KUBEBUILDER_ASSETS, and returns the bin directory it prints. The script serialises
 // concurrent runs itself (go test ./... runs packages in parallel) with a
 // flock on its cache: do not take that lock here, the script would wait for
 // us forever.
@@ -100,7 +102,7 @@ func runInstall(ctx context.Context) (string, error) {
 	}
 	script := filepath.Join(root, "hack", "tools", "install.sh")
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "bash", script)
+	cmd := exec.CommandContext(ctx, "bash", script, "--cluster")
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = sysProcAttr()
