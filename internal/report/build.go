@@ -206,7 +206,7 @@ func Pending(app *argocd.Application, o Options) (Wait, string) {
 	}
 	if o.Self == nil {
 		if len(running) > 1 {
-			return WaitHooks, fmt.Sprintf("%d PostSync hooks are still running (%s), one of them maybe this report", len(running), strings.Join(running, ", "))
+			return WaitHooks, fmt.Sprintf("%d PostSync hooks are still running (%s), one of them may be this report", len(running), strings.Join(running, ", "))
 		}
 		running = nil
 	}
