@@ -58,7 +58,12 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 		return kindError{errUnreadable, fmt.Errorf("%w (read through %s)", err, readVia(cfg))}
 	}
 
-	r := report.Build(app, report.Options{Self: target.Self, SelfImages: target.SelfImages, Now: time.Now(), ArgoCDURL: cfg.ArgoCDURL})
+	opts := report.Options{Self: target.Self, SelfImages: target.SelfImages, SelfHook: target.SelfHook, ArgoCDURL: cfg.ArgoCDURL}
+	app = awaitFinal(ctx, app, opts, func(ctx context.Context) (*argocd.Application, error) {
+		return rd.get(ctx, target.Namespace, target.Name)
+	}, log)
+	opts.Now = time.Now()
+	r := report.Build(app, opts)
 	r.Commit = rd.commit(ctx, app, r.Revisions, log)
 	if cfg.Diagnose && (r.Verdict != report.Succeeded || len(r.Failures) > 0) {
 		// A clean PostSync needs no diagnosis: Argo CD has just seen
@@ -72,8 +77,8 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 	r.Recipients = recipients.Collect(app, string(r.Verdict), settings)
 	log.Info("verdict", "app", target.Namespace+"/"+target.Name, "verdict", string(r.Verdict),
 		"hook", r.Hook, "phase", r.Phase, "attempt", r.Attempt, "willRetry", r.WillRetry, "failures", len(r.Failures))
-	if !slices.Contains(cfg.NotifyVerdicts(), string(r.Verdict)) {
-		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "notifyOn", cfg.NotifyOn)
+	if !notifies(cfg.NotifyVerdicts(), r, target.SelfHook) {
+		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "message", r.Message, "notifyOn", cfg.NotifyOn)
 		return nil
 	}
 	if !report.ShouldNotify(r, cfg.RetryNotify) {
@@ -85,6 +90,83 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 		return kindError{errDelivery, err}
 	}
 	return nil
+}
+
+// notifies applies NOTIFY_ON. A hook's report is the only one of its sync:
+// when it could not settle the outcome (progressing, unknown) that outcome
+// may still be a success, so it is posted whenever successes are, rather
+// than lost without a word. Other runs (the CronJob) follow NOTIFY_ON as is.
+func notifies(verdicts []string, r report.Report, selfHook string) bool {
+	if slices.Contains(verdicts, string(r.Verdict)) {
+		return true
+	}
+	return selfHook != "" && (r.Verdict == report.Progressing || r.Verdict == report.Unknown) &&
+		slices.Contains(verdicts, string(report.Succeeded))
+}
+
+// Bounds of a hook's wait for a final verdict (report.Pending).
+const (
+	// healthSettle is how long a PostSync hook gives status.health to catch
+	// up with the sync engine, which started the hook on health it had seen
+	// but the application controller had not saved yet. A Degraded app stays
+	// Degraded: waiting longer only delays its report.
+	healthSettle = 15 * time.Second
+	// The re-reads back off from waitFirst to waitMax.
+	waitFirst = 500 * time.Millisecond
+	waitMax   = 5 * time.Second
+)
+
+// awaitFinal re-reads the Application, backing off, while report.Pending
+// gives a reason, for at most half of the time left (the rest is for the
+// diagnosis and delivery) and for WaitHealth at most healthSettle. Only a
+// hook waits: its sync is running, and its report is that sync's only one.
+// What is still pending at the end is said in the report, never a success.
+func awaitFinal(ctx context.Context, app *argocd.Application, o report.Options,
+	get func(context.Context) (*argocd.Application, error), log *slog.Logger) *argocd.Application {
+	if o.SelfHook == "" {
+		return app
+	}
+	start := time.Now()
+	deadline := start.Add(time.Minute)
+	if dl, ok := ctx.Deadline(); ok {
+		deadline = start.Add(time.Until(dl) / 2)
+	}
+	interval, said := waitFirst, ""
+	for {
+		w, reason := report.Pending(app, o)
+		if w == report.Ready {
+			if said != "" {
+				log.Info("done waiting", "waited", time.Since(start).Round(time.Millisecond).String())
+			}
+			return app
+		}
+		limit := deadline
+		if settle := start.Add(healthSettle); w == report.WaitHealth && settle.Before(limit) {
+			limit = settle
+		}
+		if time.Now().Add(interval).After(limit) {
+			log.Warn("stopped waiting for a final verdict", "waitingFor", reason, "waited", time.Since(start).Round(time.Second).String())
+			return app
+		}
+		if reason != said {
+			log.Info("waiting before judging", "for", reason)
+			said = reason
+		}
+		select {
+		case <-ctx.Done():
+			return app
+		case <-time.After(interval):
+		}
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		a, err := get(rctx)
+		cancel()
+		if err != nil {
+			log.Warn("cannot re-read the application; judging with the last copy", "error", err.Error())
+		} else {
+			app = a
+		}
+		interval = min(interval*2, waitMax)
+	}
 }
 
 // deliver sends the report to every channel and, with SLACK_DM, to every

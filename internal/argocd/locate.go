@@ -19,6 +19,8 @@ import (
 const (
 	TrackingIDAnnotation = "argocd.argoproj.io/tracking-id"
 	InstanceLabel        = "app.kubernetes.io/instance"
+	// HookAnnotation makes a resource an Argo CD hook: "PostSync", "SyncFail", …
+	HookAnnotation = "argocd.argoproj.io/hook"
 )
 
 var (
@@ -41,7 +43,10 @@ type Target struct {
 	// counts them in status.summary.images like any workload's, but they
 	// are not what was deployed.
 	SelfImages []string
-	Via        string // "ARGOCD_APP_NAME", "tracking-id annotation", "instance label"
+	// SelfHook is the own Job's hook annotation: set when this run is an
+	// Argo CD hook, empty for a Job made by hand or from the CronJob.
+	SelfHook string
+	Via      string // "ARGOCD_APP_NAME", "tracking-id annotation", "instance label"
 }
 
 // ErrNotLocatable means neither ARGOCD_APP_NAME nor the hook's own Pod
@@ -62,6 +67,7 @@ func Locate(ctx context.Context, dyn dynamic.Interface, w Where, log *slog.Logge
 	if job != nil {
 		t.Self = &Ref{Group: "batch", Kind: "Job", Namespace: job.GetNamespace(), Name: job.GetName()}
 		t.SelfImages = templateImages(job)
+		t.SelfHook = job.GetAnnotations()[HookAnnotation]
 	}
 	if w.AppName != "" {
 		if jobErr != nil && log != nil {

@@ -82,12 +82,15 @@ const (
 // and a read can then show the previous operation, whose syncResult lists
 // every workload as applied. So the gate waits until the operation is
 // Running and, when it knows its own Job, until the Job's hook entry is
-// there and not finished (a finished one is the previous run's).
+// there and not finished (a finished one is the previous run's). Between
+// two attempts of a retried sync the phase is Running too, with the failed
+// attempt's finishedAt: that is the end of an attempt, never the start of
+// this one.
 func (j *judge) operation(app *argocd.Application) (v verdict, ok bool) {
 	op := app.Status.OperationState
 	if !j.ready {
 		switch {
-		case op == nil || op.Phase != phaseRunning:
+		case op == nil || op.Phase != phaseRunning || op.FinishedAt != nil:
 			return verdict{lines: []string{"waiting for Argo CD to record the running sync operation"}}, false
 		case j.self != nil:
 			e := j.selfEntry(op)
@@ -99,6 +102,13 @@ func (j *judge) operation(app *argocd.Application) (v verdict, ok bool) {
 	}
 	if op == nil {
 		return verdict{lines: []string{"the sync operation is gone from the Application"}}, false
+	}
+	if op.Phase == phaseRunning && op.FinishedAt != nil {
+		cause := "the sync attempt failed, Argo CD will retry"
+		if op.Message != "" {
+			cause += ": " + oneLine(op.Message)
+		}
+		return verdict{outcome: failed, cause: cause, lines: []string{cause}}, false
 	}
 	switch op.Phase {
 	case phaseFailed, phaseError, phaseTerminating:

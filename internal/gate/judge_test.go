@@ -279,6 +279,23 @@ func TestJudge(t *testing.T) {
 				f.app.Status.OperationState.Phase, f.app.Status.OperationState.Message = "Failed", "one or more objects failed to apply"
 			}, failed, "the sync operation ended (Failed): one or more objects failed to apply"},
 		}},
+		// Between two attempts Argo CD sets the phase back to Running and
+		// keeps the failed attempt's finishedAt: this attempt is over.
+		{"attempt failed, Argo CD will retry", nil, []step{
+			{0, nil, waiting, ""},
+			{1, func(f *fixture) {
+				op := f.app.Status.OperationState
+				op.FinishedAt, op.RetryCount = ptr(t0.Add(time.Second)), 1
+				op.Message = "one or more objects failed to apply. Retrying attempt #1 at 12:00PM."
+			}, failed, "the sync attempt failed, Argo CD will retry: one or more objects failed to apply. Retrying attempt #1"},
+		}},
+		{"read between attempts: the failed attempt is not this one", func(f *fixture) {
+			f.app.Status.OperationState.FinishedAt = ptr(t0.Add(-time.Second))
+			f.available()
+		}, []step{
+			{0, nil, waiting, "running sync operation"},
+			{1, func(f *fixture) { f.app.Status.OperationState.FinishedAt = nil }, healthy, ""},
+		}},
 		{"lists not in yet", func(f *fixture) {
 			f.st.space(ns).synced[kPod] = false
 		}, []step{

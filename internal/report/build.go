@@ -30,6 +30,11 @@ type Options struct {
 	// images: Argo CD lists hook images with the workloads', and
 	// syncreport's own in every report would be noise.
 	SelfImages []string
+	// SelfHook is the own Job's argocd.argoproj.io/hook annotation when
+	// this run is an Argo CD hook ("PostSync", "SyncFail"); empty for a Job
+	// made by hand or from the CronJob. A hook knows its own sync is running,
+	// so it waits for Argo CD to record it (see Pending).
+	SelfHook string
 }
 
 // Build judges an Application and returns its report.
@@ -70,9 +75,11 @@ func Build(app *argocd.Application, o Options) Report {
 
 	op := app.Status.OperationState
 	if op == nil {
-		r.Verdict = fromHealth(r.Health, false)
-		r.Message = "no sync operation recorded"
-		r.Summary = summary(&r)
+		// Never synced (or the operation state was cleared): there is no
+		// sync to judge, and a Missing or Healthy app says nothing about one.
+		r.Verdict = Unknown
+		r.Message = "no sync operation recorded; health is " + orNone(r.Health)
+		r.Summary = r.App.Name + ": no sync operation recorded"
 		return r
 	}
 	r.Phase = op.Phase
@@ -94,7 +101,7 @@ func Build(app *argocd.Application, o Options) Report {
 			r.DurationSeconds = end.Sub(started).Round(time.Second).Seconds()
 		}
 	}
-	r.Hook = hookType(op.SyncResult, o.Self)
+	r.Hook = hookType(op.SyncResult, o.Self, o.SelfHook)
 	r.Verdict = verdict(op, r.Hook, r.Health, r.Failures)
 
 	limit := retryLimit(app)
@@ -105,8 +112,134 @@ func Build(app *argocd.Application, o Options) Report {
 	r.WillRetry = r.Verdict == Failed && op.Phase != "Terminating" &&
 		!strings.Contains(strings.ToLower(op.Message), "terminated") &&
 		(limit < 0 || op.RetryCount < limit)
+	if inBackoff(op) {
+		// Argo CD has already counted the coming attempt: the one that
+		// failed is retryCount, and the retry was granted.
+		r.Attempt = max(op.RetryCount, 1)
+		r.WillRetry = true
+	}
 	r.Summary = summary(&r)
+	if r.Verdict == Failed {
+		return r
+	}
+	// A success must not come before the sync's other hooks are done, nor
+	// disagree with the health the hook can see; a hook whose own sync is
+	// not recorded yet may be reading another operation.
+	switch wait, reason := Pending(app, o); {
+	case wait == WaitRecord, wait == WaitHooks && r.Verdict == Succeeded:
+		r.Verdict = Progressing
+		r.Message = reason
+		r.Summary = r.App.Name + " synced; PostSync hooks still running"
+		if wait == WaitRecord {
+			r.Summary = r.App.Name + ": this hook's sync is not recorded yet"
+		}
+		return r
+	}
+	if r.Hook == HookPostSync && op.Phase == "Running" && r.Verdict != Succeeded {
+		r.Message = "Argo CD started the PostSync hooks once the synced resources were Healthy, but the application's health is now " + orNone(r.Health)
+		if r.Verdict == Progressing {
+			r.Summary = r.App.Name + " synced; health still Progressing"
+		}
+	}
+	if r.Verdict == Unknown && op.Phase != "" && r.Health != "Healthy" {
+		r.Summary = r.App.Name + " synced; health is " + orNone(r.Health)
+	}
 	return r
+}
+
+// Wait is what a report still waits for before its verdict is final.
+type Wait int
+
+// The things a report waits for, in the order Pending checks them.
+const (
+	// Ready: nothing; the verdict is final.
+	Ready Wait = iota
+	// WaitRecord: a hook's own entry is not in syncResult yet, so the read
+	// may be of another operation than the one that started the hook.
+	WaitRecord
+	// WaitHooks: other PostSync hooks of the sync are still running; one
+	// that fails after a success was posted makes a failure follow it.
+	WaitHooks
+	// WaitHealth: during PostSync the app's health is not Healthy. Argo CD
+	// starts PostSync hooks as soon as the sync engine sees the synced
+	// resources Healthy and saves status.health a moment later, so a hook
+	// reading at once can see the health from before the sync.
+	WaitHealth
+)
+
+// Pending says what a report must wait for before its verdict is final,
+// and why in words; Ready when nothing. The caller re-reads the Application
+// while it gets a reason, within its bounds (WaitHealth deserves only a
+// short settle: a Degraded app stays Degraded). Build turns a WaitRecord or
+// WaitHooks left at the end into a progressing verdict, never a success.
+//
+// Only a hook run (Options.SelfHook) waits for its own entry. Without its
+// own Job (Options.Self) a reader cannot tell itself from its siblings, so
+// one running PostSync hook is taken for itself.
+func Pending(app *argocd.Application, o Options) (Wait, string) {
+	op := app.Status.OperationState
+	if op == nil || inBackoff(op) {
+		return Ready, ""
+	}
+	var self *argocd.ResourceResult
+	if o.Self != nil && op.SyncResult != nil {
+		for i, e := range op.SyncResult.Resources {
+			if e.HookType != "" && isSelf(e.Ref(), o.Self) {
+				self = &op.SyncResult.Resources[i]
+				break
+			}
+		}
+	}
+	if o.SelfHook != "" && o.Self != nil && (self == nil || finishedHook(self.HookPhase)) {
+		// A finished entry of this Job is the previous operation's: Argo CD
+		// sees this run end only after it exits.
+		return WaitRecord, "Argo CD has not recorded this hook (" + o.Self.String() + ") in the sync result yet"
+	}
+	if hookType(op.SyncResult, o.Self, o.SelfHook) != HookPostSync || op.Phase != "Running" || op.SyncResult == nil {
+		return Ready, ""
+	}
+	var running []string
+	for _, e := range op.SyncResult.Resources {
+		if e.HookType == HookPostSync && !finishedHook(e.HookPhase) && (o.Self == nil || !isSelf(e.Ref(), o.Self)) {
+			running = append(running, e.Ref().String())
+		}
+	}
+	if o.Self == nil {
+		if len(running) > 1 {
+			return WaitHooks, fmt.Sprintf("%d PostSync hooks are still running (%s), one of them may be this report", len(running), strings.Join(running, ", "))
+		}
+		running = nil
+	}
+	switch len(running) {
+	case 0:
+	case 1:
+		return WaitHooks, "PostSync hook " + running[0] + " is still running"
+	default:
+		return WaitHooks, fmt.Sprintf("PostSync hooks %s and %d more are still running", running[0], len(running)-1)
+	}
+	if h := app.Status.Health.Status; h != "Healthy" && h != "Suspended" {
+		return WaitHealth, "the application's health is " + orNone(h) + ", not Healthy"
+	}
+	return Ready, ""
+}
+
+// inBackoff reports the pause between two attempts of a retried sync: Argo
+// CD sets the phase back to Running, keeps finishedAt of the failed attempt
+// and has already counted the coming attempt in retryCount ("Retrying
+// attempt #N at …").
+func inBackoff(op *argocd.OperationState) bool {
+	return op.Phase == "Running" && op.FinishedAt != nil
+}
+
+func finishedHook(phase string) bool {
+	return phase == "Succeeded" || phase == "Failed" || phase == "Error"
+}
+
+func orNone(health string) string {
+	if health == "" {
+		return "not reported"
+	}
+	return health
 }
 
 // ShouldNotify applies RETRY_NOTIFY to a failed attempt of a retrying sync:
@@ -131,25 +264,29 @@ func verdict(op *argocd.OperationState, hook, health string, fs []Failure) Verdi
 	case "Failed", "Error", "Terminating":
 		return Failed
 	case "Running":
-		if hook == HookSyncFail || hasSyncFailHook(op.SyncResult) || hasSyncFailure(fs) {
+		if inBackoff(op) || hook == HookSyncFail || hasSyncFailHook(op.SyncResult) || hasSyncFailure(fs) {
 			return Failed
 		}
 		if hook == HookPostSync {
 			// Argo CD starts PostSync hooks only once every synced
-			// resource is Healthy.
-			return Succeeded
+			// resource is Healthy, but not every resource of the app is
+			// synced (ApplyOutOfSyncOnly leaves an unchanged Degraded one
+			// alone) and a pod can crash after it was ready: the success
+			// must agree with the app's health.
+			return fromHealth(health)
 		}
 		return Progressing
 	case "Succeeded":
-		return fromHealth(health, true)
+		return fromHealth(health)
 	}
 	return Unknown
 }
 
-// fromHealth judges a finished (or absent) operation by the app's health.
-// A Succeeded sync that never waited for health (no PostSync hook) can still
-// be Progressing or Degraded: sync success is not health.
-func fromHealth(health string, synced bool) Verdict {
+// fromHealth judges a sync that got as far as its health by the app's
+// health. A Succeeded sync that never waited for health (no PostSync hook)
+// can still be Progressing or Degraded: sync success is not health. Unknown
+// health (a comparison error) or none says nothing either way.
+func fromHealth(health string) Verdict {
 	switch health {
 	case "Degraded", "Missing":
 		return Degraded
@@ -158,15 +295,18 @@ func fromHealth(health string, synced bool) Verdict {
 	case "Healthy", "Suspended":
 		return Succeeded
 	}
-	if synced {
-		return Succeeded
-	}
 	return Unknown
 }
 
-// hookType says which hook this run is: its own entry when known, else the
-// running hook entries (SyncFail wins: it only exists when the sync failed).
-func hookType(sr *argocd.SyncResult, self *argocd.Ref) string {
+// hookType says which hook this run is: its own entry when known, else its
+// own Job's hook annotation, else the running hook entries (SyncFail wins:
+// it only exists when the sync failed).
+func hookType(sr *argocd.SyncResult, self *argocd.Ref, selfHook string) string {
+	if selfHook == HookPostSync || selfHook == HookSyncFail {
+		if sr == nil {
+			return selfHook
+		}
+	}
 	if sr == nil {
 		return ""
 	}
@@ -176,6 +316,9 @@ func hookType(sr *argocd.SyncResult, self *argocd.Ref) string {
 				return e.HookType
 			}
 		}
+	}
+	if selfHook == HookPostSync || selfHook == HookSyncFail {
+		return selfHook
 	}
 	found := ""
 	for _, e := range sr.Resources {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,17 @@ func TestBuildVerdict(t *testing.T) {
 		// A terminated operation is not retried even with retries left.
 		{app: "terminated", verdict: Failed, attempt: 1, maxAttempts: 4,
 			failures: []string{"Application argocd/web"}},
+		// Between two attempts (back-off) the attempt that failed is retryCount,
+		// and Argo CD will still retry: attempt 2 of 3, not "no retries left".
+		{app: "retry-backoff", verdict: Failed, attempt: 2, maxAttempts: 3, willRetry: true,
+			failures: []string{"ConfigMap web/web-config"}},
+		// A sibling PostSync hook (smoke test) still runs: no success yet.
+		{app: "postsync-sibling-running", verdict: Progressing, hook: HookPostSync, attempt: 1, maxAttempts: 1},
+		// Degraded health during PostSync: a success would hide it.
+		{app: "postsync-degraded", verdict: Degraded, hook: HookPostSync, attempt: 1, maxAttempts: 1,
+			failures: []string{"Deployment web/worker"}},
+		// No operation: there is no sync to judge, whatever the health.
+		{app: "never-synced", verdict: Unknown},
 		// The own Job's entry decides the hook type even when it is not Running.
 		{app: "postsync-healthy", self: &argocd.Ref{Group: "batch", Kind: "Job", Namespace: "web", Name: "syncreport-postsync"},
 			verdict: Succeeded, hook: HookPostSync, attempt: 1, maxAttempts: 1},
@@ -163,12 +175,140 @@ func TestShouldNotify(t *testing.T) {
 	}
 }
 
+// TestNoOperation: an app never synced has no sync to judge, whatever its
+// health (a never-synced app is Missing, which used to read "Degraded").
 func TestNoOperation(t *testing.T) {
-	for health, want := range map[string]Verdict{"Healthy": Succeeded, "Degraded": Degraded, "Progressing": Progressing, "": Unknown} {
+	for _, health := range []string{"Healthy", "Degraded", "Missing", "Progressing", "Unknown", ""} {
 		app := &argocd.Application{Metadata: argocd.Metadata{Name: "x", Namespace: "argocd"}}
 		app.Status.Health.Status = health
-		if got := Build(app, Options{Now: testNow}).Verdict; got != want {
-			t.Errorf("health %q: verdict %s; want %s", health, got, want)
+		r := Build(app, Options{Now: testNow})
+		if r.Verdict != Unknown {
+			t.Errorf("health %q: verdict %s; want unknown", health, r.Verdict)
+		}
+		if !strings.Contains(r.Message, "no sync operation recorded; health is ") || !strings.Contains(r.Summary, "no sync operation") {
+			t.Errorf("health %q: summary %q message %q; want them to say there is no sync", health, r.Summary, r.Message)
+		}
+	}
+}
+
+// TestHealthUnknown: a finished sync whose health is Unknown (a comparison
+// error) or not reported is not "synced and healthy".
+func TestHealthUnknown(t *testing.T) {
+	for _, health := range []string{"Unknown", ""} {
+		app := loadApp(t, "succeeded-degraded")
+		app.Status.Health.Status = health
+		app.Status.Resources = nil
+		r := Build(app, Options{Now: testNow})
+		if r.Verdict != Unknown || strings.Contains(r.Summary, "healthy") {
+			t.Errorf("health %q: verdict %s summary %q; want unknown", health, r.Verdict, r.Summary)
+		}
+	}
+}
+
+// TestPostSyncHealth: during PostSync the verdict follows the app's health.
+func TestPostSyncHealth(t *testing.T) {
+	for health, want := range map[string]Verdict{"Healthy": Succeeded, "Suspended": Succeeded, "Degraded": Degraded,
+		"Missing": Degraded, "Progressing": Progressing, "Unknown": Unknown} {
+		app := loadApp(t, "postsync-healthy")
+		app.Status.Health.Status = health
+		r := Build(app, Options{Now: testNow})
+		if r.Verdict != want {
+			t.Errorf("health %s: verdict %s; want %s", health, r.Verdict, want)
+		}
+		if want != Succeeded && !strings.Contains(r.Message, health) {
+			t.Errorf("health %s: message %q does not say why", health, r.Message)
+		}
+	}
+}
+
+func TestPending(t *testing.T) {
+	self := &argocd.Ref{Group: "batch", Kind: "Job", Namespace: "web", Name: "syncreport-postsync"}
+	dropSelf := func(a *argocd.Application) {
+		rs := a.Status.OperationState.SyncResult.Resources
+		a.Status.OperationState.SyncResult.Resources = rs[:len(rs)-1]
+	}
+	tests := []struct {
+		name     string
+		fixture  string
+		edit     func(*argocd.Application)
+		o        Options
+		want     Wait
+		verdict  Verdict
+		contains string
+	}{
+		{name: "hook, own entry there", fixture: "postsync-healthy", o: Options{Self: self, SelfHook: HookPostSync},
+			want: Ready, verdict: Succeeded},
+		{name: "hook, own entry not saved yet", fixture: "postsync-healthy", edit: dropSelf, o: Options{Self: self, SelfHook: HookPostSync},
+			want: WaitRecord, verdict: Progressing, contains: "has not recorded this hook (Job/web/syncreport-postsync)"},
+		{name: "hook, own entry of the previous operation", fixture: "postsync-healthy",
+			edit: func(a *argocd.Application) {
+				rs := a.Status.OperationState.SyncResult.Resources
+				rs[len(rs)-1].HookPhase = "Succeeded"
+				a.Status.OperationState.Phase = "Succeeded"
+			}, o: Options{Self: self, SelfHook: HookPostSync}, want: WaitRecord, verdict: Progressing},
+		// A SyncFail hook knows the sync failed even before its entry is saved.
+		{name: "syncfail hook, own entry not saved yet", fixture: "syncfail-degraded", edit: dropSelf,
+			o:    Options{Self: &argocd.Ref{Group: "batch", Kind: "Job", Namespace: "web", Name: "syncreport-syncfail"}, SelfHook: HookSyncFail},
+			want: WaitRecord, verdict: Failed},
+		// Not a hook (a Job from the CronJob): nothing of its own to wait for.
+		{name: "on-demand Job", fixture: "postsync-healthy", o: Options{Self: &argocd.Ref{Group: "batch", Kind: "Job", Namespace: "web", Name: "report-now"}},
+			want: WaitHooks, verdict: Progressing, contains: "Job/web/syncreport-postsync is still running"},
+		{name: "sibling running", fixture: "postsync-sibling-running", o: Options{Self: self, SelfHook: HookPostSync},
+			want: WaitHooks, verdict: Progressing, contains: "PostSync hook Job/web/smoke-test is still running"},
+		{name: "sibling running, own Job unknown", fixture: "postsync-sibling-running",
+			want: WaitHooks, verdict: Progressing},
+		{name: "sibling done", fixture: "postsync-sibling-running", o: Options{Self: self, SelfHook: HookPostSync},
+			edit: func(a *argocd.Application) { a.Status.OperationState.SyncResult.Resources[3].HookPhase = "Succeeded" },
+			want: Ready, verdict: Succeeded},
+		{name: "sibling failed", fixture: "postsync-sibling-running", o: Options{Self: self, SelfHook: HookPostSync},
+			edit: func(a *argocd.Application) { a.Status.OperationState.SyncResult.Resources[3].HookPhase = "Failed" },
+			want: Ready, verdict: Failed},
+		{name: "health not saved yet", fixture: "postsync-healthy", o: Options{Self: self, SelfHook: HookPostSync},
+			edit: func(a *argocd.Application) { a.Status.Health.Status = "Progressing" },
+			want: WaitHealth, verdict: Progressing},
+		{name: "between attempts", fixture: "retry-backoff", o: Options{Self: self, SelfHook: HookPostSync},
+			want: Ready, verdict: Failed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := loadApp(t, tt.fixture)
+			if tt.edit != nil {
+				tt.edit(app)
+			}
+			tt.o.Now = testNow
+			w, reason := Pending(app, tt.o)
+			if w != tt.want || (w == Ready) != (reason == "") {
+				t.Errorf("Pending = %d %q; want %d", w, reason, tt.want)
+			}
+			r := Build(app, tt.o)
+			if r.Verdict != tt.verdict {
+				t.Errorf("verdict %s (%s); want %s", r.Verdict, r.Summary, tt.verdict)
+			}
+			if tt.contains != "" && !strings.Contains(r.Message, tt.contains) {
+				t.Errorf("message %q lacks %q", r.Message, tt.contains)
+			}
+		})
+	}
+}
+
+// TestBackoffAttempts: read between attempts, the failed attempt is
+// retryCount and a retry is still to come, up to the last granted one.
+func TestBackoffAttempts(t *testing.T) {
+	for _, tt := range []struct {
+		count, limit int64
+		text         string
+	}{
+		{1, 2, "attempt 1 of 3, Argo CD will retry"},
+		{2, 2, "attempt 2 of 3, Argo CD will retry"},
+		{5, 5, "attempt 5 of 6, Argo CD will retry"},
+		{3, -1, "attempt 3, Argo CD will retry"},
+	} {
+		app := loadApp(t, "retry-backoff")
+		app.Status.OperationState.RetryCount = tt.count
+		app.Status.OperationState.Operation.Retry.Limit = &tt.limit
+		r := Build(app, Options{Now: testNow})
+		if got := AttemptText(r); got != tt.text || r.Verdict != Failed {
+			t.Errorf("retryCount %d limit %d: %s %q; want failed %q", tt.count, tt.limit, r.Verdict, got, tt.text)
 		}
 	}
 }

@@ -38,6 +38,9 @@ type scenario struct {
 	readable []string
 	// diagnose grants the read-only verbs the live diagnosis needs.
 	diagnose bool
+	// hook is the Job's argocd.argoproj.io/hook annotation, as Argo CD
+	// creates a hook Job from the manifest; empty for an ad hoc Job.
+	hook string
 }
 
 type result struct {
@@ -130,10 +133,8 @@ func stage(t *testing.T, s scenario) (dest, kubeconfig string) {
 	}
 	spec := restrictedPod(sa)
 	job, err := c.BatchV1().Jobs(dest).Create(ctx, &batchv1.Job{
-		ObjectMeta: metav1.ObjectMeta{Name: s.hookJob, Annotations: map[string]string{
-			argocd.TrackingIDAnnotation: tracking + ":batch/Job:" + dest + "/" + s.hookJob,
-		}},
-		Spec: batchv1.JobSpec{BackoffLimit: ptr.To[int32](0), Template: corev1.PodTemplateSpec{Spec: spec}},
+		ObjectMeta: metav1.ObjectMeta{Name: s.hookJob, Annotations: jobAnnotations(s, tracking, dest)},
+		Spec:       batchv1.JobSpec{BackoffLimit: ptr.To[int32](0), Template: corev1.PodTemplateSpec{Spec: spec}},
 	}, metav1.CreateOptions{})
 	must(t, err)
 	pod := &corev1.Pod{
@@ -148,6 +149,42 @@ func stage(t *testing.T, s scenario) (dest, kubeconfig string) {
 	kubeconfig, err = cluster.KubeconfigFor(ctx, dest, sa)
 	must(t, err)
 	return dest, kubeconfig
+}
+
+func jobAnnotations(s scenario, tracking, dest string) map[string]string {
+	a := map[string]string{argocd.TrackingIDAnnotation: tracking + ":batch/Job:" + dest + "/" + s.hookJob}
+	if s.hook != "" {
+		a[argocd.HookAnnotation] = s.hook
+	}
+	return a
+}
+
+// later edits the staged Application's syncResult entries after d, as Argo
+// CD would while the hook runs.
+func later(t *testing.T, d time.Duration, s scenario, edit func(entries []any)) {
+	t.Helper()
+	done := make(chan struct{})
+	t.Cleanup(func() { <-done })
+	go func() {
+		defer close(done)
+		time.Sleep(d)
+		ctx := context.Background()
+		apps := cluster.Dynamic.Resource(argocd.ApplicationsGVR).Namespace(s.appNS)
+		u, err := apps.Get(ctx, s.app, metav1.GetOptions{})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		rs, _, _ := unstructured.NestedSlice(u.Object, "status", "operationState", "syncResult", "resources")
+		edit(rs)
+		if err := unstructured.SetNestedSlice(u.Object, rs, "status", "operationState", "syncResult", "resources"); err != nil {
+			t.Error(err)
+			return
+		}
+		if _, err := apps.Update(ctx, u, metav1.UpdateOptions{}); err != nil {
+			t.Error(err)
+		}
+	}()
 }
 
 // restrictedPod is a pod spec that passes PodSecurity "restricted".

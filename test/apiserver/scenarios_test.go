@@ -1,8 +1,15 @@
 package apiserver_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/syncreport/syncreport/internal/argocd"
 
 	"github.com/syncreport/syncreport/internal/slacktest"
 )
@@ -39,6 +46,52 @@ func TestPostSyncSucceeded(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, `"via":"tracking-id annotation"`) {
 		t.Errorf("log does not say how the app was found")
+	}
+}
+
+// TestPostSyncWaitsForItsEntry: a PostSync hook that reads the Application
+// before Argo CD saved its own syncResult entry waits for it, and posts the
+// success instead of a muted "progressing".
+func TestPostSyncWaitsForItsEntry(t *testing.T) {
+	s := slacktest.Start(t)
+	sc := scenario{fixture: "postsync-healthy", app: "web-early", appNS: "argocd", hookJob: "syncreport-postsync", hook: "PostSync"}
+	dest, kc := stage(t, sc)
+	// Take the own entry out now and put it back 2 s into the run.
+	var own any
+	apps := cluster.Dynamic.Resource(argocd.ApplicationsGVR).Namespace(sc.appNS)
+	u, err := apps.Get(context.Background(), sc.app, metav1.GetOptions{})
+	must(t, err)
+	rs, _, _ := unstructured.NestedSlice(u.Object, "status", "operationState", "syncResult", "resources")
+	own, rs = rs[len(rs)-1], rs[:len(rs)-1]
+	must(t, unstructured.SetNestedSlice(u.Object, rs, "status", "operationState", "syncResult", "resources"))
+	_, err = apps.Update(context.Background(), u, metav1.UpdateOptions{})
+	must(t, err)
+	later(t, 2*time.Second, sc, func(rs []any) { rs[len(rs)-1] = own })
+	r := runHook(t, dest, kc, slackEnv(s))
+	onePost(t, r, s, "web-early synced and healthy")
+	if !strings.Contains(r.stderr, "has not recorded this hook") {
+		t.Error("the wait is not logged")
+	}
+}
+
+// TestPostSyncWaitsForSibling: a smoke test in the same PostSync wave is
+// still running when the report starts, and fails: the report says failed,
+// never "synced and healthy" first.
+func TestPostSyncWaitsForSibling(t *testing.T) {
+	s := slacktest.Start(t)
+	sc := scenario{fixture: "postsync-sibling-running", app: "web-smoke", appNS: "argocd", hookJob: "syncreport-postsync", hook: "PostSync"}
+	dest, kc := stage(t, sc)
+	later(t, 2*time.Second, sc, func(rs []any) {
+		for _, e := range rs {
+			if m := e.(map[string]any); m["name"] == "smoke-test" {
+				m["hookPhase"], m["message"] = "Failed", "Job has reached the specified backoff limit"
+			}
+		}
+	})
+	r := runHook(t, dest, kc, slackEnv(s))
+	p := onePost(t, r, s, "web-smoke sync failed", "smoke-test", "backoff limit")
+	if strings.Contains(p.Text+blocks(p), "synced and healthy") {
+		t.Error("a success was posted before the smoke test ended")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -147,6 +148,11 @@ func TestHookPods(t *testing.T) {
 				switch hook {
 				case "PostSync":
 					sawPostSync = true
+					// After the app's own PostSync hooks (default wave 0):
+					// a success is never posted before a smoke test ends.
+					if w, _ := strconv.Atoi(job.Annotations["argocd.argoproj.io/sync-wave"]); w < 100 {
+						t.Errorf("%s: PostSync report in sync-wave %d, want at least 100 so the app's own PostSync hooks end first", id, w)
+					}
 				case "SyncFail":
 				case "Sync":
 					if job.Annotations["argocd.argoproj.io/sync-wave"] == "" {
