@@ -69,6 +69,8 @@ func TestHelmRejects(t *testing.T) {
 		{"sync wave not a number", []string{"--set", "hooks.gate.syncWave=late"}, []string{"/hooks/gate/syncWave"}},
 		{"env not a map", []string{"--set", "env=FOO"}, []string{"/env"}},
 		{"bad digest", []string{"--set", "image.digest=latest"}, []string{"/image/digest"}},
+		{"NOTIFY_ON not a verdict", []string{"--set", "env.NOTIFY_ON=failure"}, []string{"/env/NOTIFY_ON"}},
+		{"SLACK_DM not a boolean", []string{"--set", "env.SLACK_DM=yes"}, []string{"/env/SLACK_DM"}},
 		{"env repeats a managed variable", []string{"--set", "env.LOG_LEVEL=debug"}, []string{"env.LOG_LEVEL", "LOG_LEVEL"}},
 		{"token without channel", []string{"--set", "slack.token=xoxb-1"}, []string{"slack.channel"}},
 		{"two transports", []string{"--set", "slack.token=xoxb-1", "--set", "slack.channel=#x", "--set", "slack.webhookURL=https://hooks.example.com/x"}, []string{"slack.token", "slack.webhookURL"}},
