@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/syncreport/syncreport/internal/argocd"
+	"github.com/syncreport/syncreport/internal/config"
 	"github.com/syncreport/syncreport/internal/notify"
 	"github.com/syncreport/syncreport/internal/recipients"
 	"github.com/syncreport/syncreport/internal/report"
@@ -20,8 +21,16 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("render", stderr)
 	file := fs.String("app-file", "", "Application document (JSON or YAML); - reads stdin")
 	format := fs.String("format", "text", "text | json | slack")
-	argoURL := fs.String("argocd-url", os.Getenv("ARGOCD_URL"), "Argo CD UI base URL for the link")
-	channel := fs.String("channel", os.Getenv("SLACK_CHANNEL"), "channel put in the slack payload")
+	argoURL := fs.String("argocd-url", os.Getenv("ARGOCD_URL"), "Argo CD UI base URL for the link (default: ARGOCD_URL)")
+	channel := fs.String("channel", os.Getenv("SLACK_CHANNEL"), "channel put in the slack payload (default: SLACK_CHANNEL)")
+	fs.Usage = func() {
+		io.WriteString(fs.Output(), renderUsage)
+		fs.PrintDefaults()
+	}
+	if helpRequested(args) {
+		// Asked for: the usage goes to stdout; after a bad flag, to stderr.
+		fs.SetOutput(stdout)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -39,6 +48,12 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	default:
 		return usageErr("render: --format %q: want text, json or slack", *format)
 	}
+	if *argoURL != "" {
+		// The check `hook report` makes, so a preview never shows a broken link.
+		if err := config.CheckVariable("ARGOCD_URL", *argoURL); err != nil {
+			return usageErr("render: --argocd-url: %w", err)
+		}
+	}
 	var data []byte
 	var err error
 	if *file == "-" {
@@ -53,11 +68,34 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErr("render: --app-file %s: %w", *file, err)
 	}
-	r := report.Build(app, report.Options{Now: time.Now(), ArgoCDURL: *argoURL})
+	// No Now: the document was saved at some unknown time, and a running
+	// operation's duration up to the wall clock would be meaningless.
+	r := report.Build(app, report.Options{ArgoCDURL: *argoURL})
 	// Emails stay unresolved here: resolving needs the Slack API.
 	r.Recipients = recipients.Collect(app, string(r.Verdict), recipients.Settings{
 		Channel: *channel, ChannelFailed: os.Getenv("SLACK_CHANNEL_FAILED")})
 	return write(stdout, *format, r, *channel)
+}
+
+const renderUsage = `Usage: hook render --app-file FILE|- [flags]
+
+Judges an Application document (kubectl get app NAME -n argocd -o json|yaml)
+the way the hook would and prints the report; no cluster, no Slack.
+
+Flags:
+`
+
+// helpRequested reports a -h/-help/--help among the flags (before "--").
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help", "--h":
+			return true
+		}
+	}
+	return false
 }
 
 // write prints a report in one of the three formats; `report`'s stdout

@@ -59,8 +59,9 @@ const usage = `syncreport hook — reports what an Argo CD sync really did.
 
 Usage:
   hook [report]                      run as a PostSync/SyncFail hook: find the app, judge it, deliver the report
-  hook render --app-file FILE|- [--format text|json|slack]
-                                     judge an Application document (kubectl get app -o json|yaml); no cluster, no Slack
+  hook render --app-file FILE|- [--format text|json|slack] [--argocd-url URL] [--channel CHANNEL]
+                                     judge an Application document (kubectl get app -o json|yaml); no cluster,
+                                     no Slack (hook render --help for its flags)
   hook gate                          run as a Sync hook: watch this sync's rollout, exit 0 when Healthy,
                                      5 as soon as it is definitively broken (crash loop, image pull, …) or GATE_TIMEOUT
   hook version                       print the version
@@ -77,7 +78,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") || cmd == "help" {
+	// `render` has flags, and prints its own usage.
+	if cmd != "render" && len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") || cmd == "help" {
 		io.WriteString(stdout, usage)
 		return config.Usage(stdout)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -84,31 +85,110 @@ func Load() (*Config, error) {
 
 // Validate checks every field and names the variable at fault.
 func (c *Config) Validate() error {
-	switch c.Notifier {
-	case "auto", "slack", "webhook", "stdout":
-	default:
-		return fmt.Errorf("NOTIFIER=%q: want auto, slack, webhook or stdout", c.Notifier)
+	if err := c.validateValues(); err != nil {
+		return err
 	}
-	switch c.StdoutFormat {
-	case "text", "json", "slack":
-	default:
-		return fmt.Errorf("STDOUT_FORMAT=%q: want text, json or slack", c.StdoutFormat)
+	return c.validateCombination()
+}
+
+// Choices returns the values each enumerated variable accepts (NOTIFY_ON:
+// a comma-separated list of them). Validate checks against it, and a test
+// holds the chart's values.schema.json to it.
+func Choices() map[string][]string {
+	return map[string][]string{
+		"NOTIFIER":      {"auto", "slack", "webhook", "stdout"},
+		"STDOUT_FORMAT": {"text", "json", "slack"},
+		"RETRY_NOTIFY":  {"first", "final", "all"},
+		"LOG_LEVEL":     {"debug", "info", "warn", "error"},
+		"NOTIFY_ON":     {"succeeded", "failed", "degraded", "progressing", "unknown"},
 	}
-	switch c.RetryNotify {
-	case "first", "final", "all":
-	default:
-		return fmt.Errorf("RETRY_NOTIFY=%q: want first, final or all", c.RetryNotify)
+}
+
+// CheckVariable checks one variable's value as Load does, every other
+// variable at its default: the parsing and the checks of that value alone,
+// not those that need another variable (SLACK_TOKEN needs SLACK_CHANNEL) or
+// a file. Tests hold every documented example to it, and `hook render`
+// checks its --argocd-url with it.
+func CheckVariable(name, value string) error {
+	var c Config
+	v := reflect.ValueOf(&c).Elem()
+	found := false
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		key := f.Tag.Get("envconfig")
+		s, ok := f.Tag.Lookup("default")
+		if key == name {
+			s, ok, found = value, true, true
+		}
+		if !ok {
+			continue
+		}
+		if err := setField(v.Field(i), key, s); err != nil {
+			return err
+		}
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
+	if !found {
+		return fmt.Errorf("%s: not a variable the hook reads (see hook --help)", name)
+	}
+	return c.validateValues()
+}
+
+// setField parses s into f as envconfig does for the kinds Config uses.
+func setField(f reflect.Value, name, s string) error {
+	var err error
+	switch {
+	case f.Type() == reflect.TypeFor[time.Duration]():
+		var d time.Duration
+		if d, err = time.ParseDuration(s); err == nil {
+			f.SetInt(int64(d))
+		}
+	case f.Kind() == reflect.String:
+		f.SetString(s)
+	case f.Kind() == reflect.Bool:
+		var b bool
+		if b, err = strconv.ParseBool(s); err == nil {
+			f.SetBool(b)
+		}
+	case f.Kind() == reflect.Int:
+		var n int64
+		if n, err = strconv.ParseInt(s, 0, f.Type().Bits()); err == nil {
+			f.SetInt(n)
+		}
 	default:
-		return fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel)
+		return fmt.Errorf("%s: cannot check a %s", name, f.Type())
+	}
+	if err != nil {
+		return parseError(name, s, f.Type().String())
+	}
+	return nil
+}
+
+func checkChoice(name, v string) error {
+	want := Choices()[name]
+	if slices.Contains(want, v) {
+		return nil
+	}
+	return fmt.Errorf("%s=%q: want %s", name, v, orList(want))
+}
+
+// orList joins "a", "b", "c" as "a, b or c".
+func orList(l []string) string {
+	return strings.Join(l[:len(l)-1], ", ") + " or " + l[len(l)-1]
+}
+
+// validateValues checks each variable's value on its own (CheckVariable).
+func (c *Config) validateValues() error {
+	for _, e := range []struct{ name, v string }{
+		{"NOTIFIER", c.Notifier}, {"STDOUT_FORMAT", c.StdoutFormat},
+		{"RETRY_NOTIFY", c.RetryNotify}, {"LOG_LEVEL", c.LogLevel},
+	} {
+		if err := checkChoice(e.name, e.v); err != nil {
+			return err
+		}
 	}
 	for _, v := range c.NotifyVerdicts() {
-		switch v {
-		case "succeeded", "failed", "degraded", "progressing", "unknown":
-		default:
-			return fmt.Errorf("NOTIFY_ON: unknown verdict %q (want succeeded, failed, degraded, progressing or unknown)", v)
+		if !slices.Contains(Choices()["NOTIFY_ON"], v) {
+			return fmt.Errorf("NOTIFY_ON: unknown verdict %q (want %s)", v, orList(Choices()["NOTIFY_ON"]))
 		}
 	}
 	if c.LogLines < 0 || c.LogLines > 200 {
@@ -122,9 +202,6 @@ func (c *Config) Validate() error {
 	}
 	if c.SlackAttemptTimeout <= 0 {
 		return fmt.Errorf("SLACK_ATTEMPT_TIMEOUT=%s: must be positive", c.SlackAttemptTimeout)
-	}
-	if c.SlackToken != "" && c.SlackWebhookURL != "" {
-		return errors.New("SLACK_TOKEN and SLACK_WEBHOOK_URL are both set: pick one transport")
 	}
 	if c.SlackToken != "" && strings.ContainsAny(c.SlackToken, " \t\r\n") {
 		return errors.New("SLACK_TOKEN: contains whitespace")
@@ -142,6 +219,37 @@ func (c *Config) Validate() error {
 		if err := checkURL("ARGOCD_URL", c.ArgoCDURL); err != nil {
 			return err
 		}
+	}
+	if c.GateWave != "" {
+		if _, err := strconv.ParseInt(c.GateWave, 10, 64); err != nil {
+			return fmt.Errorf("GATE_WAVE=%q: not a whole number", c.GateWave)
+		}
+	}
+	if c.GateRestarts < 1 {
+		return fmt.Errorf("GATE_RESTARTS=%d: must be at least 1", c.GateRestarts)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"GATE_IMAGE_PULL_GRACE", c.GateImagePullGrace},
+		{"GATE_CONFIG_ERROR_GRACE", c.GateConfigErrorGrace},
+		{"GATE_UNSCHEDULABLE_GRACE", c.GateUnschedulableGrace},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("%s=%s: must not be negative", d.name, d.v)
+		}
+	}
+	if c.GateTimeout <= 0 {
+		return fmt.Errorf("GATE_TIMEOUT=%s: must be positive", c.GateTimeout)
+	}
+	return nil
+}
+
+// validateCombination checks what needs several variables, or a file.
+func (c *Config) validateCombination() error {
+	if c.SlackToken != "" && c.SlackWebhookURL != "" {
+		return errors.New("SLACK_TOKEN and SLACK_WEBHOOK_URL are both set: pick one transport")
 	}
 	switch c.Notifier {
 	case "slack":
@@ -172,29 +280,6 @@ func (c *Config) Validate() error {
 		if _, err := os.Stat(c.ArgoCDKubeconfigFile); err != nil {
 			return fmt.Errorf("ARGOCD_KUBECONFIG_FILE: %w", unwrapPathError(err))
 		}
-	}
-	if c.GateWave != "" {
-		if _, err := strconv.ParseInt(c.GateWave, 10, 64); err != nil {
-			return fmt.Errorf("GATE_WAVE=%q: not a whole number", c.GateWave)
-		}
-	}
-	if c.GateRestarts < 1 {
-		return fmt.Errorf("GATE_RESTARTS=%d: must be at least 1", c.GateRestarts)
-	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{
-		{"GATE_IMAGE_PULL_GRACE", c.GateImagePullGrace},
-		{"GATE_CONFIG_ERROR_GRACE", c.GateConfigErrorGrace},
-		{"GATE_UNSCHEDULABLE_GRACE", c.GateUnschedulableGrace},
-	} {
-		if d.v < 0 {
-			return fmt.Errorf("%s=%s: must not be negative", d.name, d.v)
-		}
-	}
-	if c.GateTimeout <= 0 {
-		return fmt.Errorf("GATE_TIMEOUT=%s: must be positive", c.GateTimeout)
 	}
 	if c.PodName != "" && c.PodNamespace == "" {
 		return errors.New("POD_NAMESPACE: required with POD_NAME (set both from the downward API)")
@@ -305,16 +390,20 @@ func unwrapPathError(err error) error {
 func cleanEnvconfigError(err error) error {
 	var pe *envconfig.ParseError
 	if errors.As(err, &pe) {
-		kind := pe.TypeName
-		switch kind {
-		case "time.Duration":
-			kind = "a duration (e.g. 90s, 2m)"
-		case "bool":
-			kind = "a boolean (true or false)"
-		case "int":
-			kind = "a whole number"
-		}
-		return fmt.Errorf("%s: cannot parse %q as %s", pe.KeyName, pe.Value, kind)
+		return parseError(pe.KeyName, pe.Value, pe.TypeName)
 	}
 	return err
+}
+
+func parseError(name, value, typeName string) error {
+	kind := typeName
+	switch kind {
+	case "time.Duration":
+		kind = "a duration (e.g. 90s, 2m)"
+	case "bool":
+		kind = "a boolean (true or false)"
+	case "int":
+		kind = "a whole number"
+	}
+	return fmt.Errorf("%s: cannot parse %q as %s", name, value, kind)
 }

@@ -22,7 +22,9 @@ type Options struct {
 	// Self is the hook's own Job when known: its syncResult entry tells
 	// which hook this run is, and it is never reported as a failure.
 	Self *argocd.Ref
-	// Now is the time the report is made (durations of running operations).
+	// Now is the time the report is made (durations of running operations);
+	// zero when unknown, as for a saved document (`hook render`): a running
+	// operation then has no duration.
 	Now time.Time
 	// ArgoCDURL is the UI base for the link; empty means no link.
 	ArgoCDURL string

@@ -5,6 +5,9 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
 	"time"
 
 	"github.com/syncreport/syncreport/internal/recipients"
@@ -23,7 +26,9 @@ const (
 )
 
 // Report is the model every renderer draws from. Its JSON form (`hook render
-// --format json`) is a stable contract: fields are only ever added.
+// --format json`) is a stable contract: fields are only ever added, and every
+// list is a JSON list, empty or not, never null or absent (MarshalJSON), so
+// that `jq '.recipients[]'` works on any report.
 type Report struct {
 	Verdict     Verdict     `json:"verdict"`
 	Summary     string      `json:"summary"`
@@ -35,10 +40,10 @@ type Report struct {
 	Sync        string      `json:"sync,omitempty"`
 	Destination Destination `json:"destination"`
 	Revisions   []string    `json:"revisions"`
-	Sources     []string    `json:"sources,omitempty"`
+	Sources     []string    `json:"sources"`
 	InitiatedBy string      `json:"initiatedBy,omitempty"`
 	Automated   bool        `json:"automated"`
-	Info        []Info      `json:"info,omitempty"`
+	Info        []Info      `json:"info"`
 	StartedAt   *time.Time  `json:"startedAt,omitempty"`
 	FinishedAt  *time.Time  `json:"finishedAt,omitempty"`
 	// DurationSeconds runs from startedAt to finishedAt, or to the time the
@@ -48,7 +53,7 @@ type Report struct {
 	// MaxAttempts is 0 when Argo CD retries without limit.
 	MaxAttempts int64    `json:"maxAttempts"`
 	WillRetry   bool     `json:"willRetry"`
-	Images      []string `json:"images,omitempty"`
+	Images      []string `json:"images"`
 	// Commit is the synced revision's metadata, when read from the Argo CD API.
 	Commit   *Commit   `json:"commit,omitempty"`
 	Failures []Failure `json:"failures"`
@@ -92,7 +97,7 @@ type Failure struct {
 	Message   string `json:"message"`
 	Cause     string `json:"cause,omitempty"`
 	// Logs are the last lines of the crashed container (HOOK_LOG_LINES).
-	Logs []string `json:"logs,omitempty"`
+	Logs []string `json:"logs"`
 }
 
 // Commit describes the synced revision (Argo CD API revision metadata).
@@ -101,4 +106,53 @@ type Commit struct {
 	Author   string     `json:"author"`
 	Subject  string     `json:"subject"`
 	Date     *time.Time `json:"date,omitempty"`
+}
+
+// MarshalJSON writes the report with every nil list, at any depth (a
+// failure's logs, a recipient's sources), as []: Go encodes a nil slice as
+// null, and callers such as recipients.Collect return nil for "none".
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report // without this method, so no recursion
+	v := reflect.ValueOf(plain(r))
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // as JSON's encoder: "<" stays "<", not \u003c
+	if err := enc.Encode(withLists(v).Interface()); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// withLists returns a copy of v with nil slices made empty, copying the
+// slices and pointed-to structs it changes, so the caller's report is left
+// as it was.
+func withLists(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return v // []byte is a string in JSON
+		}
+		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			out.Index(i).Set(withLists(v.Index(i)))
+		}
+		return out
+	case reflect.Pointer:
+		if v.IsNil() || v.Elem().Kind() != reflect.Struct {
+			return v
+		}
+		p := reflect.New(v.Type().Elem())
+		p.Elem().Set(withLists(v.Elem()))
+		return p
+	case reflect.Struct:
+		out := reflect.New(v.Type()).Elem()
+		out.Set(v)
+		for i := range v.NumField() {
+			if f := out.Field(i); f.CanSet() {
+				f.Set(withLists(f))
+			}
+		}
+		return out
+	}
+	return v
 }

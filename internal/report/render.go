@@ -41,13 +41,17 @@ func Text(w io.Writer, r Report) error {
 		row("commit", oneLine(r.Commit.Subject)+" — "+r.Commit.Author)
 	}
 	row("initiated by", Initiator(r))
-	if r.MaxAttempts != 1 && r.Phase != "" {
+	// A failed sync's summary already says which attempt it was.
+	if r.MaxAttempts != 1 && r.Phase != "" && !strings.Contains(r.Summary, AttemptText(r)) {
 		row("attempt", strings.TrimPrefix(AttemptText(r), "attempt "))
 	}
 	row("phase", joinNonEmpty(" / ", r.Phase, r.Hook))
 	row("health", joinNonEmpty(" / ", r.Health, r.Sync))
 	if r.DurationSeconds > 0 {
 		row("duration", Duration(r.DurationSeconds))
+	} else if r.StartedAt != nil && r.FinishedAt == nil {
+		// A saved document rendered later: no duration up to the wall clock.
+		row("running since", r.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
 	for _, i := range r.Info {
 		row("info", i.Name+"="+i.Value)

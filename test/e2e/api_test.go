@@ -22,8 +22,9 @@ import (
 // apiProject is the AppProject of scenario 8 (see apiTokens).
 const apiProject = "e2e-api"
 
-// caMount is where manifests/components/argocd-api mounts the Secret
-// syncreport-argocd (token, ca.crt).
+// caMount is where the hook Jobs of manifests/hooks mount the Secret
+// syncreport-argocd (token, ca.crt) that manifests/components/argocd-api
+// points at.
 const caMount = "/var/run/secrets/syncreport/argocd/ca.crt"
 
 // Scenario 8: the Argo CD API mode (manifests/components/argocd-api), as the

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/syncreport/syncreport/internal/config"
 	"github.com/syncreport/syncreport/test/ship"
 	"github.com/syncreport/syncreport/test/ship/helmdocs"
 )
@@ -69,6 +71,8 @@ func TestHelmRejects(t *testing.T) {
 		{"sync wave not a number", []string{"--set", "hooks.gate.syncWave=late"}, []string{"/hooks/gate/syncWave"}},
 		{"env not a map", []string{"--set", "env=FOO"}, []string{"/env"}},
 		{"bad digest", []string{"--set", "image.digest=latest"}, []string{"/image/digest"}},
+		{"NOTIFY_ON not a verdict", []string{"--set", "env.NOTIFY_ON=failure"}, []string{"/env/NOTIFY_ON"}},
+		{"SLACK_DM not a boolean", []string{"--set", "env.SLACK_DM=yes"}, []string{"/env/SLACK_DM"}},
 		{"env repeats a managed variable", []string{"--set", "env.LOG_LEVEL=debug"}, []string{"env.LOG_LEVEL", "LOG_LEVEL"}},
 		{"token without channel", []string{"--set", "slack.token=xoxb-1"}, []string{"slack.channel"}},
 		{"two transports", []string{"--set", "slack.token=xoxb-1", "--set", "slack.channel=#x", "--set", "slack.webhookURL=https://hooks.example.com/x"}, []string{"slack.token", "slack.webhookURL"}},
@@ -288,6 +292,49 @@ func TestHelmNotes(t *testing.T) {
 			for _, w := range tc.not {
 				if strings.Contains(notes, w) {
 					t.Errorf("NOTES have %q:\n%s", w, notes)
+				}
+			}
+		})
+	}
+}
+
+// TestHelmValuesAgreeWithConfig: a chart value that becomes a hook variable
+// renders only with a value the hook accepts for that variable (schema and
+// templates/validate.yaml together, as helm applies them): otherwise the
+// install succeeds and every sync fails with exit 2.
+func TestHelmValuesAgreeWithConfig(t *testing.T) {
+	tl := needTools(t)
+	ctx := testContext(t)
+	root := repoRoot(t)
+	durations := []string{"2m", "90s", "1h30m", "0s", "0m", "0h0m0s", "0.0s", "-1s", "1.5m", "0.5s", "90", "2 minutes"}
+	urls := []string{"https://argocd.example.com", "http://proxy:8080/api/", "argocd.example.com", "https://", "ftp://x", "https://a b", "https:///path"}
+	gate := []string{"--set", "hooks.gate.enabled=true"}
+	for _, tc := range []struct {
+		key, name string
+		samples   []string
+		args      []string
+	}{
+		{"config.timeout", "HOOK_TIMEOUT", durations, nil},
+		{"hooks.gate.timeout", "GATE_TIMEOUT", durations, gate},
+		{"hooks.gate.imagePullGrace", "GATE_IMAGE_PULL_GRACE", durations, gate},
+		{"hooks.gate.configErrorGrace", "GATE_CONFIG_ERROR_GRACE", durations, gate},
+		{"hooks.gate.unschedulableGrace", "GATE_UNSCHEDULABLE_GRACE", durations, gate},
+		{"env.SLACK_ATTEMPT_TIMEOUT", "SLACK_ATTEMPT_TIMEOUT", durations, nil},
+		{"argocd.url", "ARGOCD_URL", urls, nil},
+		{"slack.apiURL", "SLACK_API_URL", urls, nil},
+		{"env.NOTIFY_ON", "NOTIFY_ON", []string{"failed", "failed,degraded", "failure", "Failed", "failed;degraded"}, nil},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			for _, s := range tc.samples {
+				_, err := tl.RenderChart(ctx, root, "shop", "shop", append(slices.Clone(tc.args), "--set-string", tc.key+"="+s)...)
+				var ce *ship.CommandError
+				if err != nil && !errors.As(err, &ce) {
+					t.Fatal(err)
+				}
+				if err == nil {
+					if cerr := config.CheckVariable(tc.name, s); cerr != nil {
+						t.Errorf("%s=%q renders, and the hook refuses %s: %v", tc.key, s, tc.name, cerr)
+					}
 				}
 			}
 		})
