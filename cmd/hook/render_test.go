@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-func fixture(name string) string {
+func fixturePath(name string) string {
 	return filepath.Join("..", "..", "internal", "report", "testdata", "apps", name+".yaml")
 }
 
@@ -19,7 +19,7 @@ func fixture(name string) string {
 func TestRenderRunningOperation(t *testing.T) {
 	clearEnv(t)
 	var text, js, errb bytes.Buffer
-	if err := run(context.Background(), []string{"render", "--app-file", fixture("progressing")}, &text, &errb); err != nil {
+	if err := run(context.Background(), []string{"render", "--app-file", fixturePath("progressing")}, &text, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(text.String(), "duration") {
@@ -28,7 +28,7 @@ func TestRenderRunningOperation(t *testing.T) {
 	if !strings.Contains(text.String(), "running since 2026-11-20 10:00:00 UTC") {
 		t.Errorf("text does not say since when the operation runs:\n%s", text.String())
 	}
-	if err := run(context.Background(), []string{"render", "--app-file", fixture("progressing"), "--format", "json"}, &js, &errb); err != nil {
+	if err := run(context.Background(), []string{"render", "--app-file", fixturePath("progressing"), "--format", "json"}, &js, &errb); err != nil {
 		t.Fatal(err)
 	}
 	var r map[string]any
@@ -40,7 +40,7 @@ func TestRenderRunningOperation(t *testing.T) {
 	}
 	// A finished operation keeps its duration.
 	text.Reset()
-	if err := run(context.Background(), []string{"render", "--app-file", fixture("terminated")}, &text, &errb); err != nil {
+	if err := run(context.Background(), []string{"render", "--app-file", fixturePath("terminated")}, &text, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), "duration      12m30s") {
@@ -89,7 +89,7 @@ func TestRenderArgoCDURL(t *testing.T) {
 				t.Setenv("ARGOCD_URL", tt.env)
 			}
 			var out, errb bytes.Buffer
-			err := run(context.Background(), append([]string{"render", "--app-file", fixture("progressing")}, tt.args...), &out, &errb)
+			err := run(context.Background(), append([]string{"render", "--app-file", fixturePath("progressing")}, tt.args...), &out, &errb)
 			if code := exitCode(err); code != exitUsage {
 				t.Fatalf("exit %d (%v), output %q; want %d", code, err, out.String(), exitUsage)
 			}
@@ -100,7 +100,7 @@ func TestRenderArgoCDURL(t *testing.T) {
 	}
 	clearEnv(t)
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"render", "--app-file", fixture("progressing"), "--argocd-url", "https://argocd.example.com/"}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"render", "--app-file", fixturePath("progressing"), "--argocd-url", "https://argocd.example.com/"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "https://argocd.example.com/applications/argocd/web") {
