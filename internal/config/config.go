@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/syncreport/syncreport/internal/redact"
+	"github.com/syncreport/syncreport/internal/safehttp"
 )
 
 // Config is every setting of the hook. The `desc` tags feed `hook --help`.
@@ -131,12 +134,19 @@ func (c *Config) Validate() error {
 	}
 	if c.SlackWebhookURL != "" {
 		// The URL is a secret: never echo it back.
-		if u, err := url.Parse(c.SlackWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		u, err := url.Parse(c.SlackWebhookURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return errors.New("SLACK_WEBHOOK_URL: not an http(s) URL (value not shown: it is a secret)")
+		}
+		if !safehttp.PlainHTTPAllowed(u) {
+			return errors.New("SLACK_WEBHOOK_URL: plain http would send the webhook in clear; use https (value not shown: it is a secret)")
 		}
 	}
 	if err := checkURL("SLACK_API_URL", c.SlackAPIURL); err != nil {
 		return err
+	}
+	if u, _ := url.Parse(c.SlackAPIURL); !safehttp.PlainHTTPAllowed(u) {
+		return fmt.Errorf("SLACK_API_URL=%q: plain http would send the bot token in clear; use https (http only to a loopback address)", redact.URL(c.SlackAPIURL))
 	}
 	if c.ArgoCDURL != "" {
 		if err := checkURL("ARGOCD_URL", c.ArgoCDURL); err != nil {
@@ -283,10 +293,13 @@ func (c *Config) readFiles() error {
 	return nil
 }
 
+// checkURL wants an absolute http(s) URL. The value is quoted without user
+// info, query and fragment, which can hold a token, as the whole message can
+// land in the pod's termination message.
 func checkURL(name, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%s=%q: not an http(s) URL", name, v)
+		return fmt.Errorf("%s=%q: not an http(s) URL", name, redact.URL(v))
 	}
 	return nil
 }
