@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -18,7 +19,9 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "hook:", err)
+		// One line: with FallbackToLogsOnError it ends the termination
+		// message, and joined delivery errors hold newlines.
+		fmt.Fprintln(os.Stderr, "hook:", strings.ReplaceAll(err.Error(), "\n", "; "))
 		os.Exit(exitCode(err))
 	}
 }
