@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestInterruptedExitCode: SIGTERM or SIGINT (the context main gets from
@@ -73,3 +75,22 @@ func TestPanicExitCode(t *testing.T) {
 type panicWriter struct{}
 
 func (panicWriter) Write([]byte) (int, error) { panic("boom\nsecond line") }
+
+// TestTerminationMessageIsVisible: the gate's cause quotes pod and event
+// messages; in the termination message (kubectl describe pod prints it raw)
+// control and bidi characters are replaced and it stays one line.
+func TestTerminationMessageIsVisible(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "termination-log")
+	writeTerminationLog(path, "pod web-1: \x1b[2J\x1b[Hfake\u009b\u202e ok\nsecond line\xff", slog.New(slog.DiscardHandler))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.TrimSuffix(string(b), "\n")
+	if strings.ContainsAny(got, "\x1b\u009b\u202e\n") || !utf8.ValidString(got) {
+		t.Errorf("termination message %q", got)
+	}
+	if !strings.Contains(got, "fake") || !strings.Contains(got, "second line") {
+		t.Errorf("termination message lost text: %q", got)
+	}
+}

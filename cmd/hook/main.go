@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -21,7 +20,7 @@ func main() {
 	if err != nil {
 		// One line: with FallbackToLogsOnError it ends the termination
 		// message, and joined delivery errors hold newlines.
-		fmt.Fprintln(os.Stderr, "hook:", strings.ReplaceAll(err.Error(), "\n", "; "))
+		fmt.Fprintln(os.Stderr, "hook:", visibleLine(err.Error()))
 		os.Exit(exitCode(err))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"unicode"
 
 	"github.com/syncreport/syncreport/internal/config"
 )
@@ -121,6 +122,25 @@ func oneLine(s string) string {
 		s = string(r[:300]) + "…"
 	}
 	return s
+}
+
+// visibleLine makes a message fit for a terminal and the pod's termination
+// message (kubectl describe pod prints it raw): one line, valid UTF-8, every
+// control, separator or bidi character replaced, since messages quote pods,
+// events and hooks that anyone deploying can write.
+func visibleLine(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.NewReplacer("\r\n", "; ", "\n", "; ").Replace(s)
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t', r == '\r':
+			return ' '
+		case unicode.IsControl(r), r == 0x2028, r == 0x2029, r == 0x200e, r == 0x200f, r == 0x061c,
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return '\uFFFD'
+		}
+		return r
+	}, s)
 }
 
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
