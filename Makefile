@@ -41,7 +41,7 @@ e2e: ## Syncs under a real Argo CD (own module test/e2e; needs git and redis-ser
 
 # Every fuzz target, as package:Target:executions. Seeds run in `go test` too; this explores.
 # The counts are about 10 s each on the 2-core dev machine.
-FUZZ_TARGETS := ./internal/report:FuzzRender:50000 ./internal/argocd:FuzzDecode:60000 \
+FUZZ_TARGETS := ./internal/report:FuzzRender:50000 ./internal/report:FuzzRenderOutside:50000 ./internal/argocd:FuzzDecode:60000 \
 	./internal/recipients:FuzzCollect:120000 ./internal/notify:FuzzClassify:100000 \
 	./internal/health:FuzzPodCause:20000 ./internal/argocdapi:FuzzRevisionMetadata:100000
 

@@ -145,6 +145,7 @@ func writeTerminationLog(path, cause string, log *slog.Logger) {
 	if path == "" {
 		return
 	}
+	cause = visibleLine(cause)
 	if len(cause) > maxTerminationMessage {
 		cut := maxTerminationMessage - len("…")
 		for cut > 0 && !utf8.RuneStart(cause[cut]) {

@@ -18,7 +18,9 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "hook:", err)
+		// One line: with FallbackToLogsOnError it ends the termination
+		// message, and joined delivery errors hold newlines.
+		fmt.Fprintln(os.Stderr, "hook:", visibleLine(err.Error()))
 		os.Exit(exitCode(err))
 	}
 }

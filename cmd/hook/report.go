@@ -203,8 +203,16 @@ func deliver(ctx context.Context, cfg *config.Config, r *report.Report, stdout i
 	// send posts through n: before re-posting after an ambiguous failure
 	// (timeout, reset, 5xx) the bot looks for the earlier post in the channel.
 	n = notify.Dedup(bot, log)
-	recipients.Resolve(ctx, r.Recipients, func(ctx context.Context, email string) (string, error) {
-		id, _, err := notify.Call(ctx, retrier, "users.lookupByEmail",
+	// Lookups only turn emails into mentions: a spell of 429/5xx or hung
+	// answers must not spend the deadline the channel post needs. They
+	// share a third of the time left, a few attempts each; past that the
+	// people stay plain text in the report.
+	lctx, cancelLookups := context.WithTimeout(ctx, lookupBudget(ctx))
+	defer cancelLookups()
+	lookups := retrier
+	lookups.MaxAttempts = maxLookupAttempts
+	recipients.Resolve(lctx, r.Recipients, func(ctx context.Context, email string) (string, error) {
+		id, _, err := notify.Call(ctx, lookups, "users.lookupByEmail",
 			func(ctx context.Context) (string, error) { return bot.LookupUserByEmail(ctx, email) }, log)
 		switch {
 		case errors.Is(err, notify.ErrUserNotFound):
@@ -232,6 +240,20 @@ func deliver(ctx context.Context, cfg *config.Config, r *report.Report, stdout i
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// maxLookupAttempts bounds the users.lookupByEmail attempts per email.
+const maxLookupAttempts = 3
+
+// lookupBudget is the share of ctx's time left that the email look-ups may
+// use: a third, so that the channel post keeps the rest. Without a deadline
+// they get a minute.
+func lookupBudget(ctx context.Context) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return time.Minute
+	}
+	return time.Until(dl) / 3
 }
 
 func newNotifier(cfg *config.Config, r *report.Report, stdout io.Writer, log *slog.Logger) (notify.Notifier, error) {

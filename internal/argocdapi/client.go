@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/syncreport/syncreport/internal/argocd"
+	"github.com/syncreport/syncreport/internal/redact"
+	"github.com/syncreport/syncreport/internal/safehttp"
 )
 
 // Options configure a Client. Field comments name the environment variables
@@ -115,9 +117,7 @@ func New(o Options) (*Client, error) {
 	// so one means the wrong address (argocd-server's plain-HTTP port
 	// redirects to https, an SSO proxy to its login page), and following it
 	// would send the token where ARGOCD_SERVER does not point.
-	noFollow := *hc
-	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	hc = &noFollow
+	hc = safehttp.NoRedirects(hc)
 	c := &Client{
 		base: base, hostport: hostport, token: o.Token, hc: hc, log: o.Log,
 		initial: o.InitialInterval, userAgent: o.UserAgent, plainText: o.PlainText,
@@ -145,24 +145,27 @@ func parseServer(s string, plainText bool) (*url.URL, string, error) {
 		}
 		raw = scheme + "://" + s
 	}
+	// The value is quoted only without user info, query and fragment: a
+	// configuration error can land in the pod's termination message.
+	shown := redact.URL(raw)
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" {
-		return nil, "", fmt.Errorf("ARGOCD_SERVER=%q: want host[:port] or https://host[:port]", s)
+		return nil, "", fmt.Errorf("ARGOCD_SERVER=%q: want host[:port] or https://host[:port]", shown)
 	}
 	if u.User != nil {
 		// Credentials in the URL are a secret: do not echo it.
 		return nil, "", errors.New("ARGOCD_SERVER: must not hold credentials; use ARGOCD_AUTH_TOKEN (value not shown)")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, "", fmt.Errorf("ARGOCD_SERVER=%q: no query or fragment allowed", s)
+		return nil, "", fmt.Errorf("ARGOCD_SERVER=%q: no query or fragment allowed (not shown: it may hold a secret)", shown)
 	}
 	switch {
 	case u.Scheme == "http" && !plainText:
-		return nil, "", fmt.Errorf("ARGOCD_SERVER=%q: plain http sends the token in clear; set ARGOCD_PLAINTEXT=true to allow it", s)
+		return nil, "", fmt.Errorf("ARGOCD_SERVER=%q: plain http sends the token in clear; set ARGOCD_PLAINTEXT=true to allow it", shown)
 	case u.Scheme == "https" && plainText:
-		return nil, "", fmt.Errorf("ARGOCD_SERVER=%q is https but ARGOCD_PLAINTEXT=true: pick one", s)
+		return nil, "", fmt.Errorf("ARGOCD_SERVER=%q is https but ARGOCD_PLAINTEXT=true: pick one", shown)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, "", fmt.Errorf("ARGOCD_SERVER=%q: scheme %q, want https (or http with ARGOCD_PLAINTEXT=true)", s, u.Scheme)
+		return nil, "", fmt.Errorf("ARGOCD_SERVER=%q: scheme %q, want https (or http with ARGOCD_PLAINTEXT=true)", shown, u.Scheme)
 	}
 	hostport := u.Host
 	if u.Port() == "" {

@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/syncreport/syncreport/internal/redact"
+	"github.com/syncreport/syncreport/internal/safehttp"
 )
 
 // Config is every setting of the hook. The `desc` tags feed `hook --help`.
@@ -45,7 +48,7 @@ type Config struct {
 	SlackChannelFailed  string `envconfig:"SLACK_CHANNEL_FAILED" desc:"extra channel for failed and degraded reports"`
 	SlackDM             bool   `envconfig:"SLACK_DM" default:"false" desc:"also send each resolved user a direct message (bot transport; scope im:write)"`
 	NotifyOn            string `envconfig:"NOTIFY_ON" default:"succeeded,failed,degraded" desc:"verdicts that are reported (succeeded, failed, degraded, progressing, unknown)"`
-	SlackAPIURL         string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL (proxies, tests)"`
+	SlackAPIURL         string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL (proxies, tests): https, or http to a loopback address only; redirects are not followed"`
 	StdoutFormat        string `envconfig:"STDOUT_FORMAT" default:"text" desc:"text | json | slack: what the stdout notifier prints"`
 
 	Diagnose            bool          `envconfig:"HOOK_DIAGNOSE" default:"true" desc:"read the live objects in this cluster to name the cause of a failure"`
@@ -208,12 +211,19 @@ func (c *Config) validateValues() error {
 	}
 	if c.SlackWebhookURL != "" {
 		// The URL is a secret: never echo it back.
-		if u, err := url.Parse(c.SlackWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		u, err := url.Parse(c.SlackWebhookURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return errors.New("SLACK_WEBHOOK_URL: not an http(s) URL (value not shown: it is a secret)")
+		}
+		if !safehttp.PlainHTTPAllowed(u) {
+			return errors.New("SLACK_WEBHOOK_URL: plain http would send the webhook in clear; use https (value not shown: it is a secret)")
 		}
 	}
 	if err := checkURL("SLACK_API_URL", c.SlackAPIURL); err != nil {
 		return err
+	}
+	if u, _ := url.Parse(c.SlackAPIURL); !safehttp.PlainHTTPAllowed(u) {
+		return fmt.Errorf("SLACK_API_URL=%q: plain http would send the bot token in clear; use https (http only to a loopback address)", redact.URL(c.SlackAPIURL))
 	}
 	if c.ArgoCDURL != "" {
 		if err := checkURL("ARGOCD_URL", c.ArgoCDURL); err != nil {
@@ -368,10 +378,13 @@ func (c *Config) readFiles() error {
 	return nil
 }
 
+// checkURL wants an absolute http(s) URL. The value is quoted without user
+// info, query and fragment, which can hold a token, as the whole message can
+// land in the pod's termination message.
 func checkURL(name, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%s=%q: not an http(s) URL", name, v)
+		return fmt.Errorf("%s=%q: not an http(s) URL", name, redact.URL(v))
 	}
 	return nil
 }

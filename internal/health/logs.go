@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -75,7 +76,13 @@ func splitLog(s string, n int) []string {
 	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
 		l = strings.TrimRight(l, "\r")
 		if len(l) > maxLogLine {
-			l = l[:maxLogLine] + "…"
+			// Cut on a character boundary: half a character would make a
+			// valid line invalid UTF-8.
+			cut := maxLogLine
+			for cut > 0 && !utf8.RuneStart(l[cut]) {
+				cut--
+			}
+			l = l[:cut] + "…"
 		}
 		out = append(out, l)
 	}

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/syncreport/syncreport/internal/safehttp"
 )
 
 // DefaultAPIURL is the base of Slack's Web API.
@@ -23,9 +25,10 @@ type Bot struct {
 }
 
 // NewBot returns a Bot using token. apiURL is the Web API base, DefaultAPIURL
-// when empty; hc is the client to send with, a plain one when nil. Its Timeout
-// should be zero: each attempt is bounded through its context instead (see
-// Retrier.AttemptTimeout).
+// when empty: https, or http to a loopback address only. hc is the client to
+// send with, a plain one when nil; redirects are never followed whatever it
+// says (safehttp.NoRedirects). Its Timeout should be zero: each attempt is
+// bounded through its context instead (see Retrier.AttemptTimeout).
 func NewBot(token, apiURL string, hc *http.Client) (*Bot, error) {
 	switch {
 	case token == "":
@@ -41,14 +44,14 @@ func NewBot(token, apiURL string, hc *http.Client) (*Bot, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("slack API URL %q is not an http(s) URL", RedactAPIURL(apiURL))
 	}
+	if !safehttp.PlainHTTPAllowed(u) {
+		return nil, fmt.Errorf("slack API URL %q: plain http would send the token in clear; use https (http only to a loopback address)", RedactAPIURL(apiURL))
+	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
 		u.RawPath = ""
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	return &Bot{token: token, api: u, hc: hc}, nil
+	return &Bot{token: token, api: u, hc: safehttp.NoRedirects(hc)}, nil
 }
 
 // Name implements Notifier.

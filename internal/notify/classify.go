@@ -104,6 +104,13 @@ func classify(ep endpoint, o outcome) (retry bool, err error) {
 	if strings.EqualFold(e.detail, http.StatusText(o.status)) {
 		e.detail = "" // a plain "Bad Gateway" body says nothing the status does not
 	}
+	if o.status >= 300 && o.status <= 399 {
+		// Not followed (safehttp.NoRedirects): say where it pointed, host only.
+		e.detail = "a redirect, not followed (it would take the credentials along)"
+		if loc := o.header.Get("Location"); loc != "" {
+			e.detail = "a redirect to " + RedactWebhookURL(loc) + ", not followed (it would take the credentials along)"
+		}
+	}
 	if h := hint(e.Code, needed); h != "" {
 		e.detail = strings.TrimSuffix(h+": "+e.detail, ": ")
 	}

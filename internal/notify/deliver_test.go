@@ -273,9 +273,9 @@ func TestUnreachable(t *testing.T) {
 		new  func() (notify.Notifier, error)
 		want string
 	}{
-		{"bot dns", func() (notify.Notifier, error) { return notify.NewBot("xoxb-1", "http://slack.invalid/api/", nil) }, "slack.invalid"},
+		{"bot dns", func() (notify.Notifier, error) { return notify.NewBot("xoxb-1", "https://slack.invalid/api/", nil) }, "slack.invalid"},
 		{"webhook dns", func() (notify.Notifier, error) {
-			return notify.NewWebhook("http://hooks.slack.invalid/services/T0/B0/secret", nil)
+			return notify.NewWebhook("https://hooks.slack.invalid/services/T0/B0/secret", nil)
 		}, "hooks.slack.invalid"},
 		{"bot refused", func() (notify.Notifier, error) { return notify.NewBot("xoxb-1", closed+"/api/", nil) }, "refused"},
 		{"webhook refused", func() (notify.Notifier, error) { return notify.NewWebhook(closed+"/services/T0/B0/secret", nil) }, "refused"},

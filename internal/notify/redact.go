@@ -3,6 +3,8 @@ package notify
 import (
 	"net/url"
 	"strings"
+
+	"github.com/syncreport/syncreport/internal/redact"
 )
 
 // RedactWebhookURL returns an incoming-webhook URL fit for logs and errors.
@@ -26,11 +28,4 @@ func RedactWebhookURL(raw string) string {
 
 // RedactAPIURL returns a Web API URL fit for logs and errors: the URL itself
 // is not secret, but user info, query and fragment could carry a token.
-func RedactAPIURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "REDACTED"
-	}
-	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
-	return r.String()
-}
+func RedactAPIURL(raw string) string { return redact.URL(raw) }

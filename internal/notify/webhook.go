@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/syncreport/syncreport/internal/safehttp"
 )
 
 // Webhook posts to a Slack incoming webhook. The URL is a credential: it never
@@ -21,8 +23,10 @@ type Webhook struct {
 	hc       *http.Client
 }
 
-// NewWebhook returns a Webhook posting to webhookURL with hc (a plain client
-// when nil; its Timeout should be zero, see Retrier.AttemptTimeout).
+// NewWebhook returns a Webhook posting to webhookURL (https, or http to a
+// loopback address only) with hc (a plain client when nil; its Timeout should
+// be zero, see Retrier.AttemptTimeout). Redirects are never followed: the
+// URL is the credential, and a 307/308 would replay the post elsewhere.
 func NewWebhook(webhookURL string, hc *http.Client) (*Webhook, error) {
 	if webhookURL == "" {
 		return nil, errors.New("slack webhook URL is empty")
@@ -35,6 +39,9 @@ func NewWebhook(webhookURL string, hc *http.Client) (*Webhook, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("slack webhook URL %s is not an http(s) URL", RedactWebhookURL(webhookURL))
 	}
+	if !safehttp.PlainHTTPAllowed(u) {
+		return nil, fmt.Errorf("slack webhook URL %s: plain http would send it in clear; use https (http only to a loopback address)", RedactWebhookURL(webhookURL))
+	}
 	secrets := []string{webhookURL}
 	if u.Path != "" && u.Path != "/" {
 		secrets = append(secrets, u.Path)
@@ -42,10 +49,7 @@ func NewWebhook(webhookURL string, hc *http.Client) (*Webhook, error) {
 			secrets = append(secrets, last)
 		}
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	return &Webhook{url: webhookURL, redacted: RedactWebhookURL(webhookURL), secrets: secrets, hc: hc}, nil
+	return &Webhook{url: webhookURL, redacted: RedactWebhookURL(webhookURL), secrets: secrets, hc: safehttp.NoRedirects(hc)}, nil
 }
 
 // Name implements Notifier.

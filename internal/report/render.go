@@ -25,13 +25,15 @@ func JSON(w io.Writer, r Report) error {
 	return enc.Encode(r)
 }
 
-// Text writes a terminal-friendly summary; every failure is listed.
+// Text writes a terminal-friendly summary; every failure is listed. Every
+// piece of outside text goes through visible, so that it can neither act on
+// the terminal (ESC, C1, bidi) nor start a line of its own.
 func Text(w io.Writer, r Report) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s\n", marks[r.Verdict].symbol, r.Summary)
+	fmt.Fprintf(&b, "%s %s\n", marks[r.Verdict].symbol, visible(r.Summary))
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(&b, "  %-13s %s\n", k, v)
+			fmt.Fprintf(&b, "  %-13s %s\n", k, visible(v))
 		}
 	}
 	row("app", appLine(r))
@@ -63,12 +65,12 @@ func Text(w io.Writer, r Report) error {
 	if len(r.Failures) > 0 {
 		fmt.Fprintf(&b, "  failures (%d):\n", len(r.Failures))
 		for _, f := range r.Failures {
-			fmt.Fprintf(&b, "    - %s: %s\n", FailureTitle(f), oneLine(f.Message))
+			fmt.Fprintf(&b, "    - %s: %s\n", visible(FailureTitle(f)), visible(oneLine(f.Message)))
 			if f.Cause != "" {
-				fmt.Fprintf(&b, "      cause: %s\n", oneLine(f.Cause))
+				fmt.Fprintf(&b, "      cause: %s\n", visible(oneLine(f.Cause)))
 			}
 			for _, l := range f.Logs {
-				fmt.Fprintf(&b, "      | %s\n", l)
+				fmt.Fprintf(&b, "      | %s\n", visible(l))
 			}
 		}
 	}

@@ -30,7 +30,9 @@ const (
 // that notifications and screen readers show.
 func Slack(r Report) (text string, blocks []slack.Block) {
 	m := marks[r.Verdict]
-	head := truncate(m.emoji+" "+r.Summary, maxHeaderText)
+	// The summary holds the app's name: plain_text shows it literally, but
+	// control and bidi characters still act on the screen.
+	head := truncate(m.emoji+" "+plain(truncate(r.Summary, maxHeaderText)), maxHeaderText)
 	blocks = append(blocks, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, head, true, false)))
 
 	var fields []*slack.TextBlockObject
@@ -39,11 +41,7 @@ func Slack(r Report) (text string, blocks []slack.Block) {
 			fields = append(fields, mrkdwn(truncate("*"+k+"*\n"+v, maxFieldText)))
 		}
 	}
-	app := escape(r.App.Namespace + "/" + r.App.Name)
-	if r.URL != "" {
-		app = "<" + r.URL + "|" + app + ">"
-	}
-	field("Application", app)
+	field("Application", link(r.URL, escape(r.App.Namespace+"/"+r.App.Name)))
 	field("Project", escape(r.App.Project))
 	field("Destination", escape(destLine(r.Destination)))
 	field("Revision", escape(strings.Join(ShortRevisions(r.Revisions), ", ")))
@@ -61,7 +59,7 @@ func Slack(r Report) (text string, blocks []slack.Block) {
 	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
 
 	if showMessage(r) {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("> "+escape(oneLine(r.Message)), maxSectionText)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("> "+escape(oneLine(truncate(r.Message, maxSectionText))), maxSectionText)), nil, nil))
 	}
 
 	// Reserve room for the trailing blocks and the "more" note.
@@ -115,13 +113,20 @@ func logBlocks(fs []Failure) []slack.Block {
 		if len(f.Logs) == 0 || len(out) == most {
 			continue
 		}
-		text := strings.Join(f.Logs, "\n")
-		if runes(text) > maxSectionText-200 {
-			r := []rune(strings.ToValidUTF8(text, "\uFFFD"))
-			text = "…" + string(r[len(r)-(maxSectionText-200):])
+		// Each line is escaped on its own so that the newlines between
+		// them stay newlines, and before counting, so that the count is of
+		// what is shown (invalid bytes collapse into one U+FFFD each run).
+		lines := make([]string, len(f.Logs))
+		for i, l := range f.Logs {
+			lines[i] = escape(l)
+		}
+		text := strings.Join(lines, "\n")
+		if keep := maxSectionText - 200; runes(text) > keep {
+			r := []rune(text)
+			text = "…" + string(r[len(r)-keep:])
 		}
 		text = strings.ReplaceAll(text, "```", "'''")
-		out = append(out, slack.NewSectionBlock(mrkdwn(truncate("`"+escape(FailureTitle(f))+"` logs:\n"+"```"+escape(text)+"```", maxSectionText)), nil, nil))
+		out = append(out, slack.NewSectionBlock(mrkdwn(truncate("`"+escape(truncate(FailureTitle(f), maxFailureLine))+"` logs:\n"+"```"+text+"```", maxSectionText)), nil, nil))
 	}
 	return out
 }
@@ -144,13 +149,15 @@ func contextBlocks(r Report) []slack.Block {
 		if len(elts) == maxContextElts-1 {
 			break
 		}
-		v := escape(i.Value)
-		if strings.HasPrefix(i.Value, "https://") || strings.HasPrefix(i.Value, "http://") {
-			v = "<" + i.Value + "|" + escape(i.Name) + ">"
-			elts = append(elts, mrkdwn(truncate(v, maxFieldText)))
+		// Anyone allowed to sync can set --info: a URL becomes a link only
+		// when Slack's link syntax cannot be bent by it, and the link shows
+		// the URL itself, so a name cannot disguise where it leads.
+		name := escape(truncate(i.Name, maxFieldText))
+		if u, ok := safeURL(i.Value); ok && runes(u) < maxFieldText-runes(name)-3 {
+			elts = append(elts, mrkdwn(name+"=<"+u+">"))
 			continue
 		}
-		elts = append(elts, mrkdwn(truncate(escape(i.Name)+"="+v, maxFieldText)))
+		elts = append(elts, mrkdwn(truncate(name+"="+escape(truncate(i.Value, maxFieldText)), maxFieldText)))
 	}
 	if len(r.Images) > 0 {
 		elts = append(elts, mrkdwn(truncate("images: "+escape(strings.Join(r.Images, ", ")), maxFieldText)))
@@ -170,9 +177,11 @@ func contextBlocks(r Report) []slack.Block {
 func Mentions(r Report) string {
 	var parts []string
 	for _, u := range recipients.Users(r.Recipients) {
-		m := u.Mention()
-		if u.SlackID == "" {
-			m = escape(m)
+		// A mention only for an ID as Slack makes them: recipients come
+		// from annotations and commit metadata.
+		m := escape(u.Value)
+		if slackID.MatchString(u.SlackID) {
+			m = u.Mention()
 		}
 		parts = append(parts, m)
 	}
@@ -180,10 +189,11 @@ func Mentions(r Report) string {
 }
 
 // fallback is the notification text: the summary, the mentions (so the
-// people named get notified) and the first causes.
+// people named get notified) and the first causes. Slack parses it as
+// mrkdwn, so every piece of outside text is escaped as in the blocks.
 func fallback(r Report) string {
 	var b strings.Builder
-	b.WriteString(r.Summary)
+	b.WriteString(escape(truncate(r.Summary, maxFallbackText)))
 	if cc := Mentions(r); cc != "" {
 		b.WriteString(" — cc " + cc)
 	}
@@ -192,19 +202,13 @@ func fallback(r Report) string {
 			fmt.Fprintf(&b, "\n…and %d more", len(r.Failures)-i)
 			break
 		}
-		b.WriteString("\n" + FailureTitle(f) + ": " + oneLine(truncate(f.Message, maxFailureLine)))
+		b.WriteString("\n" + escape(truncate(FailureTitle(f), maxFailureLine)) + ": " + escape(oneLine(truncate(f.Message, maxFailureLine))))
 	}
 	return truncate(b.String(), maxFallbackText)
 }
 
 func mrkdwn(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
-}
-
-// escape applies Slack's three mrkdwn escapes so user text cannot forge
-// links or mentions.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 func runes(s string) int { return len([]rune(s)) }
