@@ -47,7 +47,7 @@ type Config struct {
 	SlackWebhookURLFile string `envconfig:"SLACK_WEBHOOK_URL_FILE" desc:"file holding the webhook URL (a mounted Secret)"`
 	SlackChannelFailed  string `envconfig:"SLACK_CHANNEL_FAILED" desc:"extra channel for failed and degraded reports"`
 	SlackDM             bool   `envconfig:"SLACK_DM" default:"false" desc:"also send each resolved user a direct message (bot transport; scope im:write)"`
-	NotifyOn            string `envconfig:"NOTIFY_ON" default:"succeeded,failed,degraded" desc:"verdicts that are reported (succeeded, failed, degraded, progressing, unknown)"`
+	NotifyOn            string `envconfig:"NOTIFY_ON" default:"succeeded,failed,degraded" desc:"verdicts that are reported (succeeded, failed, degraded, progressing, unknown); a hook that cannot settle its sync in time reports progressing/unknown when succeeded is listed"`
 	SlackAPIURL         string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL (proxies, tests): https, or http to a loopback address only; redirects are not followed"`
 	StdoutFormat        string `envconfig:"STDOUT_FORMAT" default:"text" desc:"text | json | slack: what the stdout notifier prints"`
 
