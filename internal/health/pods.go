@@ -95,15 +95,18 @@ type PodFacts struct {
 type ContainerFacts struct {
 	Name string
 	Init bool
+	// Sidecar is set on an init container with restartPolicy Always: it
+	// keeps running beside the app containers and is judged like them.
+	Sidecar bool
 	// Ready and Running describe the current instance.
 	Ready, Running bool
 	// Waiting is the waiting reason (CrashLoopBackOff, ImagePullBackOff, …).
 	Waiting string
 	// Restarts is the kubelet's restartCount.
 	Restarts int32
-	// Crashed is set when an instance of the container has terminated:
-	// lastState.terminated, or the current state terminated.
-	Crashed bool
+	// Crashing is set when the container is down because an instance of it
+	// failed (see crashing); Restarts then says how often.
+	Crashing bool
 	// LastReason and LastExitCode describe the latest termination
 	// (Error, OOMKilled, Completed, …).
 	LastReason   string
@@ -120,22 +123,61 @@ func Facts(p *Pod) PodFacts {
 		f.Unschedulable, f.UnschedulableSince = true, c.LastTransitionTime.Time
 	}
 	for i, statuses := range [][]ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
-		for _, cs := range statuses {
-			c := ContainerFacts{Name: cs.Name, Init: i == 0, Ready: cs.Ready, Running: cs.State.Running != nil, Restarts: cs.RestartCount}
+		for j := range statuses {
+			cs := &statuses[j]
+			init := i == 0
+			c := ContainerFacts{Name: cs.Name, Init: init, Sidecar: init && isSidecar(p, cs.Name),
+				Ready: cs.Ready, Running: cs.State.Running != nil, Restarts: cs.RestartCount}
 			if w := cs.State.Waiting; w != nil {
 				c.Waiting = w.Reason
 			}
+			c.Crashing = crashing(cs, init && !c.Sidecar)
 			t := cs.State.Terminated
 			if t == nil {
 				t = cs.LastTerminationState.Terminated
 			}
 			if t != nil {
-				c.Crashed, c.LastReason, c.LastExitCode = true, t.Reason, t.ExitCode
+				c.LastReason, c.LastExitCode = t.Reason, t.ExitCode
 			}
 			f.Containers = append(f.Containers, c)
 		}
 	}
 	return f
+}
+
+// crashing reports whether cs is down because an instance of it failed.
+// A plain init container (once is true: it runs to completion, one after
+// the other) is crashing only while it waits in CrashLoopBackOff or has
+// just failed: running is another attempt, and exit 0 ("Completed") is
+// done, whatever failures came before (an init container that waits for
+// a database applied in the same sync fails a few times by design). An
+// app container or a sidecar is crashing in CrashLoopBackOff (even after
+// exit 0: it is meant to keep running), when its current instance failed,
+// or when it runs again, not ready, after a failure. Running and ready is
+// never crashing, whatever the restart count. Exit 0 alone is never a
+// failure: a container that keeps exiting 0 shows CrashLoopBackOff.
+func crashing(cs *ContainerStatus, once bool) bool {
+	w, t, last := cs.State.Waiting, cs.State.Terminated, cs.LastTerminationState.Terminated
+	switch {
+	case w != nil:
+		return w.Reason == "CrashLoopBackOff"
+	case t != nil:
+		return t.ExitCode != 0
+	case cs.State.Running != nil:
+		return !once && !cs.Ready && last != nil && last.ExitCode != 0
+	}
+	return false
+}
+
+// isSidecar reports whether the init container name of p has
+// restartPolicy Always (a native sidecar, Kubernetes 1.28+).
+func isSidecar(p *Pod, name string) bool {
+	for _, c := range p.Spec.InitContainers {
+		if c.Name == name {
+			return c.RestartPolicy == restartAlways
+		}
+	}
+	return false
 }
 
 // IsImageReason reports whether a waiting reason means the image cannot be
