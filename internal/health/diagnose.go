@@ -534,9 +534,11 @@ func (it *item) settle(why string) {
 // drill-down of unhealthy Deployments.
 func (d *diagnoser) listReplicaSets(ctx context.Context, ns *namespace) {
 	owners := map[types.UID]bool{}
+	deployments := map[types.UID]*Deployment{}
 	for _, it := range ns.items(kDeployment) {
 		if it.drill() {
 			owners[it.uid] = true
+			deployments[it.uid] = it.obj.(*Deployment)
 		}
 	}
 	want := ns.items(kReplicaSet)
@@ -563,7 +565,7 @@ func (d *diagnoser) listReplicaSets(ctx context.Context, ns *namespace) {
 		// Only the current revision's ReplicaSet is judged (see
 		// CurrentReplicaSet); a Deployment keeps ten old ones by default.
 		for _, o := range h.Metadata.OwnerReferences {
-			if cur := ns.currentRS[o.UID]; owners[o.UID] && (cur == nil || laterRevision(rs, cur)) {
+			if d := deployments[o.UID]; d != nil && currentFor(d, rs, ns.currentRS[o.UID]) {
 				ns.currentRS[o.UID] = rs
 			}
 		}
