@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -56,10 +57,14 @@ type run struct {
 	err error
 }
 
-func startRun(t *testing.T, f *fixture, dyn *dynamicfake.FakeDynamicClient, clk *clocktesting.FakeClock) chan run {
+func startRun(t *testing.T, f *fixture, dyn *dynamicfake.FakeDynamicClient, clk *clocktesting.FakeClock, deadline ...time.Time) chan run {
 	t.Helper()
+	var d time.Time
+	if len(deadline) > 0 {
+		d = deadline[0]
+	}
 	g, err := New(Options{
-		Client: dyn, Self: self, Thresholds: testThresholds, Clock: clk,
+		Client: dyn, Self: self, Thresholds: testThresholds, Clock: clk, Deadline: d,
 		App: func(context.Context) (*argocd.Application, error) { return f.app, nil },
 	})
 	if err != nil {
@@ -157,6 +162,30 @@ func TestRunTimeout(t *testing.T) {
 	r := stepUntil(t, clk, time.Minute, startRun(t, f, liveRollout(t, f), clk))
 	if r.err != nil || !r.res.TimedOut || r.res.Cause != "not healthy after 10m0s: Deployment web: 0/1 new pods ready; Waiting for rollout to finish: 0 of 1 updated replicas are available..." {
 		t.Fatalf("got %+v, %v", r.res, r.err)
+	}
+}
+
+// TestRunJobDeadline: a gate Job whose activeDeadlineSeconds ends before
+// GATE_TIMEOUT would be killed with no cause written; the gate ends its
+// watch first, leaving time to mark and write, and says why.
+func TestRunJobDeadline(t *testing.T) {
+	f := newFixture(t)
+	clk := clocktesting.NewFakeClock(t0)
+	r := stepUntil(t, clk, 10*time.Second, startRun(t, f, liveRollout(t, f), clk, t0.Add(5*time.Minute)))
+	want := fmt.Sprintf("not healthy after %s (the gate Job's activeDeadlineSeconds", 5*time.Minute-finishReserve)
+	if r.err != nil || !r.res.TimedOut || !strings.HasPrefix(r.res.Cause, want) {
+		t.Fatalf("got %+v, %v; want a cause starting %q", r.res, r.err, want)
+	}
+	if end := t0.Add(r.res.Elapsed); end.After(t0.Add(5*time.Minute - finishReserve)) {
+		t.Fatalf("ended at %s, after the deadline less %s", end, finishReserve)
+	}
+}
+
+// TestJobDeadline: the defaults of the shipped manifests (HOOK_TIMEOUT 2m,
+// GATE_TIMEOUT 10m) need 15 minutes.
+func TestJobDeadline(t *testing.T) {
+	if got := JobDeadline(2*time.Minute, 10*time.Minute); got != 15*time.Minute {
+		t.Fatalf("JobDeadline = %s", got)
 	}
 }
 
