@@ -149,7 +149,7 @@ the form values.schema.json allows for config.timeout (HOOK_TIMEOUT).
 {{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h)" . -1 }}
 {{- $n := regexFind "^[0-9.]+" . | float64 }}
 {{- $unit := trimPrefix (regexFind "^[0-9.]+" .) . }}
-{{- $factor := dict "ns" 0.000000001 "us" 0.000001 "µs" 0.000001 "ms" 0.001 "s" 1.0 "m" 60.0 "h" 3600.0 | get $unit }}
+{{- $factor := get (dict "ns" 0.000000001 "us" 0.000001 "µs" 0.000001 "ms" 0.001 "s" 1.0 "m" 60.0 "h" 3600.0) $unit }}
 {{- $total = addf $total (mulf $n $factor) }}
 {{- end }}
 {{- ceil $total | int }}
