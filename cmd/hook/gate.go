@@ -49,7 +49,7 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return kindError{errUsage, err}
 	}
-	_, dyn, err := kubeClient(log)
+	restCfg, dyn, err := kubeClient(log)
 	if err != nil {
 		return kindError{errUnreadable, err}
 	}
@@ -83,6 +83,7 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 	first := true
 	g, err := gate.New(gate.Options{
 		Client: dyn,
+		Config: restCfg,
 		App: func(ctx context.Context) (*argocd.Application, error) {
 			if first {
 				first = false

@@ -31,9 +31,11 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 
 	"github.com/syncreport/syncreport/internal/argocd"
+	"github.com/syncreport/syncreport/internal/health"
 )
 
 // Defaults for Options.
@@ -85,6 +87,9 @@ type Thresholds struct {
 type Options struct {
 	// Client reads the live objects in the destination cluster.
 	Client dynamic.Interface
+	// Config, when set, is Client's: LIST pages are then streamed and
+	// decoded one object at a time (health.Pager) instead of held whole.
+	Config *rest.Config
 	// App reads the Application; it is called once at the start (an error
 	// fails Run with ErrApplication) and every AppInterval after.
 	App func(ctx context.Context) (*argocd.Application, error)
@@ -200,7 +205,13 @@ func (g *Gate) Run(ctx context.Context) (Result, error) {
 	go g.pollApp(ctx, apps)
 
 	st := newStore()
-	w := newWatcher(ctx, o.Client, st, log)
+	var pager *health.Pager
+	if o.Config != nil {
+		if pager, err = health.NewPager(o.Config); err != nil {
+			return Result{}, fmt.Errorf("gate: %w", err)
+		}
+	}
+	w := newWatcher(ctx, o.Client, pager, st, log)
 	defer w.wait()
 	defer cancel()
 

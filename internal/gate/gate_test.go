@@ -219,3 +219,25 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreBounds: a shared namespace's Warning events are kept up to
+// maxEvents, newest first, and only those about what the gate judges; a
+// ready pod is kept as a small record.
+func TestStoreBounds(t *testing.T) {
+	st := newStore()
+	for i := range maxEvents + 100 {
+		e := map[string]any{"apiVersion": "v1", "kind": "Event", "type": "Warning", "reason": "BackOff",
+			"metadata":       map[string]any{"name": fmt.Sprintf("e%04d", i), "namespace": ns},
+			"involvedObject": map[string]any{"kind": "Pod", "name": fmt.Sprintf("p%04d", i)},
+			"lastTimestamp":  t0.Add(time.Duration(i) * time.Second).Format(time.RFC3339)}
+		if err := st.put(kEvent, ns, fmt.Sprintf("e%04d", i), &unstructured.Unstructured{Object: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cm := map[string]any{"metadata": map[string]any{"name": "cm"}, "involvedObject": map[string]any{"kind": "ConfigMap", "name": "x"}}
+	_ = st.put(kEvent, ns, "cm", &unstructured.Unstructured{Object: cm})
+	sp := st.space(ns)
+	if len(sp.events) != maxEvents || sp.events["e0099"] != nil || sp.events[fmt.Sprintf("e%04d", maxEvents+99)] == nil || sp.events["cm"] != nil {
+		t.Fatalf("%d events kept; oldest e0099 kept %v, ConfigMap's kept %v", len(sp.events), sp.events["e0099"] != nil, sp.events["cm"] != nil)
+	}
+}

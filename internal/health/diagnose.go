@@ -391,6 +391,20 @@ func (h *head) ownedBy(uids map[types.UID]bool) bool {
 // object is any of the types of types.go.
 type object interface{ meta() *ObjectMeta }
 
+// Object is any of the types of types.go (for Decoder).
+type Object = object
+
+// Decoder reads listed or watched objects (JSON) into the types of
+// types.go the way Diagnose does: unnamed fields skipped unread, labels and
+// annotations trimmed to the few the rules read, equal maps shared. Its
+// zero value is ready; it is not safe for concurrent use.
+type Decoder struct{ d decoder }
+
+// Decode reads raw into into, a pointer to one of the types of types.go.
+func (d *Decoder) Decode(raw []byte, into Object) error {
+	return d.d.decode(raw, into)
+}
+
 func (m *ObjectMeta) meta() *ObjectMeta { return m }
 
 // decoder reads listed objects into the types of types.go.

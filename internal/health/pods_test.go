@@ -1,6 +1,7 @@
 package health
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -176,5 +177,35 @@ func TestCurrentReplicaSet(t *testing.T) {
 				t.Errorf("CurrentReplicaSet = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSlimPod: the small record of a ready or finished pod reads as the
+// pod does for Facts and PodCause; a pod with a problem is kept whole.
+func TestSlimPod(t *testing.T) {
+	ready := pod("web-1", func(p *Pod) {
+		p.Labels = map[string]string{"controller-revision-hash": "abc"}
+		p.Spec.InitContainers = []Container{{Name: "proxy", RestartPolicy: restartAlways, Image: "envoy"}, {Name: "wait-db", Image: "busybox"}}
+		p.Status.Conditions = append(p.Status.Conditions, Condition{Type: podReadyCondition, Status: conditionTrue, Message: "long"})
+		p.Status.InitContainerStatuses = []ContainerStatus{
+			{Name: "proxy", Ready: true, RestartCount: 1, State: ContainerState{Running: &ContainerStateRunning{}}},
+			{Name: "wait-db", Ready: true, RestartCount: 2, State: ContainerState{Terminated: &ContainerStateTerminated{Reason: "Completed", Message: "db up"}},
+				LastTerminationState: ContainerState{Terminated: &ContainerStateTerminated{ExitCode: 1, Reason: "Error", Message: "no db"}}},
+		}
+		p.Status.ContainerStatuses = []ContainerStatus{{Name: "app", Ready: true, Image: "web", State: ContainerState{Running: &ContainerStateRunning{}}}}
+	})
+	s := SlimPod(&ready)
+	if s == &ready || s.Spec.Containers != nil || s.Status.InitContainerStatuses[1].LastTerminationState.Terminated.Message != "" {
+		t.Fatalf("a ready pod is not slimmed: %+v", s)
+	}
+	if got, want := Facts(s), Facts(&ready); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Facts of the record\n%+v\nwant\n%+v", got, want)
+	}
+	if PodCause(s, nil) != "" || s.Labels["controller-revision-hash"] != "abc" || len(s.OwnerReferences) != len(ready.OwnerReferences) {
+		t.Errorf("record %+v", s)
+	}
+	broken := pod("web-2", crashLoop(1, "Error", "panic", 3))
+	if SlimPod(&broken) != &broken {
+		t.Errorf("a crash-looping pod must be kept whole")
 	}
 }
