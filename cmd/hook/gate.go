@@ -73,9 +73,10 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 	if deadline.IsZero() {
 		log.Warn("cannot read the gate Job's activeDeadlineSeconds; the kubelet may end the gate before it writes its cause unless it is at least "+
 			gate.JobDeadline(cfg.Timeout, cfg.GateTimeout).String(), "job", refString(target.Self))
-	} else if d := deadline.Sub(started); d < gate.JobDeadline(cfg.Timeout, cfg.GateTimeout) {
+	} else if ads, _, _ := unstructured.NestedInt64(job.Object, "spec", "activeDeadlineSeconds"); time.Duration(ads)*time.Second < gate.JobDeadline(cfg.Timeout, cfg.GateTimeout) {
 		log.Warn("the gate Job's activeDeadlineSeconds is shorter than HOOK_TIMEOUT twice plus GATE_TIMEOUT and a minute; the gate ends its watch early to write its cause",
-			"job", refString(target.Self), "left", d.Truncate(time.Second).String(), "want", gate.JobDeadline(cfg.Timeout, cfg.GateTimeout).String())
+			"job", refString(target.Self), "activeDeadlineSeconds", ads, "want", int64(gate.JobDeadline(cfg.Timeout, cfg.GateTimeout).Seconds()),
+			"left", time.Until(deadline).Truncate(time.Second).String())
 	}
 
 	// The first read retries transient errors for HOOK_TIMEOUT, like the
