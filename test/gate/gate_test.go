@@ -238,3 +238,15 @@ func TestInitContainerFailedThenCompleted(t *testing.T) {
 	r.deployStatus(available)
 	wantSuccess(t, g)
 }
+
+// TestJobDeadline: a gate Job whose activeDeadlineSeconds ends before
+// GATE_TIMEOUT (10m by default) would be killed by the Job controller with
+// no cause written. The gate reads its Job's deadline and ends its watch
+// first, leaving time to mark and to write why.
+func TestJobDeadline(t *testing.T) {
+	t.Parallel()
+	r := newRollout(t, setup{jobDeadline: 24})
+	r.podStatus(running(false))
+	g := startGate(t, r, nil)
+	wantFailure(t, g, "(the gate Job's activeDeadlineSeconds ends then", "Deployment web: 0/1 new pods ready")
+}
