@@ -188,57 +188,27 @@ func IsImageReason(reason string) bool { return isImageReason(reason) }
 // SlimPod returns what a reader that follows a rollout need keep of p:
 // p itself when it shows a problem of its own or is neither ready nor
 // finished (the cause may be named from it, as Diagnose keeps such pods),
-// else a small record: identity, owners, revision labels, phase, the Ready
-// and PodScheduled conditions, and each container's state without
-// messages. Facts and the Assess* rules read the record as they read p.
+// else a small record: identity, owners, revision labels, phase and the
+// Ready and PodScheduled conditions. Such a pod has no container that
+// Facts would call crashing or waiting (PodCause names none), so the
+// record drops the container statuses: on a shared namespace of thousands
+// of pods they would be most of what is kept.
 func SlimPod(p *Pod) *Pod {
 	if diagnosePod(p, nil).severity > 0 || (p.Status.Phase != podSucceeded && !podReady(p)) {
 		return p
 	}
-	s := &Pod{ObjectMeta: ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID, Generation: p.Generation,
-		Labels: p.Labels, DeletionTimestamp: p.DeletionTimestamp, CreationTimestamp: p.CreationTimestamp}}
-	for _, o := range p.OwnerReferences {
-		s.OwnerReferences = append(s.OwnerReferences, metav1.OwnerReference{Kind: o.Kind, Name: o.Name, UID: o.UID, Controller: o.Controller})
+	s := &Pod{ObjectMeta: ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID,
+		Labels: p.Labels, DeletionTimestamp: p.DeletionTimestamp}}
+	s.OwnerReferences = make([]metav1.OwnerReference, len(p.OwnerReferences))
+	for i, o := range p.OwnerReferences {
+		s.OwnerReferences[i] = metav1.OwnerReference{Kind: o.Kind, Name: o.Name, UID: o.UID}
 	}
 	s.Spec.RestartPolicy = p.Spec.RestartPolicy
-	for _, c := range p.Spec.InitContainers {
-		if c.RestartPolicy != "" {
-			s.Spec.InitContainers = append(s.Spec.InitContainers, Container{Name: c.Name, RestartPolicy: c.RestartPolicy})
-		}
-	}
 	s.Status.Phase = p.Status.Phase
 	for _, c := range p.Status.Conditions {
 		if c.Type == podReadyCondition || c.Type == podScheduled {
-			s.Status.Conditions = append(s.Status.Conditions, Condition{Type: c.Type, Status: c.Status, Reason: c.Reason, LastTransitionTime: c.LastTransitionTime})
+			s.Status.Conditions = append(s.Status.Conditions, Condition{Type: c.Type, Status: c.Status})
 		}
 	}
-	s.Status.InitContainerStatuses = slimStatuses(p.Status.InitContainerStatuses)
-	s.Status.ContainerStatuses = slimStatuses(p.Status.ContainerStatuses)
 	return s
-}
-
-func slimStatuses(in []ContainerStatus) []ContainerStatus {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make([]ContainerStatus, len(in))
-	for i, cs := range in {
-		out[i] = ContainerStatus{Name: cs.Name, Ready: cs.Ready, RestartCount: cs.RestartCount,
-			State: slimState(cs.State), LastTerminationState: slimState(cs.LastTerminationState)}
-	}
-	return out
-}
-
-func slimState(s ContainerState) ContainerState {
-	var out ContainerState
-	if s.Waiting != nil {
-		out.Waiting = &ContainerStateWaiting{Reason: s.Waiting.Reason}
-	}
-	if s.Running != nil {
-		out.Running = &ContainerStateRunning{}
-	}
-	if t := s.Terminated; t != nil {
-		out.Terminated = &ContainerStateTerminated{ExitCode: t.ExitCode, Signal: t.Signal, Reason: t.Reason}
-	}
-	return out
 }

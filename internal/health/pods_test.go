@@ -181,10 +181,12 @@ func TestCurrentReplicaSet(t *testing.T) {
 }
 
 // TestSlimPod: the small record of a ready or finished pod reads as the
-// pod does for Facts and PodCause; a pod with a problem is kept whole.
+// pod does for what a rollout reader asks (ready, deleting, a container
+// crashing or waiting, a cause); a pod with a problem is kept whole.
 func TestSlimPod(t *testing.T) {
 	ready := pod("web-1", func(p *Pod) {
 		p.Labels = map[string]string{"controller-revision-hash": "abc"}
+		p.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web", UID: "uid-rs", Controller: ptr(true)}}
 		p.Spec.InitContainers = []Container{{Name: "proxy", RestartPolicy: restartAlways, Image: "envoy"}, {Name: "wait-db", Image: "busybox"}}
 		p.Status.Conditions = append(p.Status.Conditions, Condition{Type: podReadyCondition, Status: conditionTrue, Message: "long"})
 		p.Status.InitContainerStatuses = []ContainerStatus{
@@ -192,20 +194,35 @@ func TestSlimPod(t *testing.T) {
 			{Name: "wait-db", Ready: true, RestartCount: 2, State: ContainerState{Terminated: &ContainerStateTerminated{Reason: "Completed", Message: "db up"}},
 				LastTerminationState: ContainerState{Terminated: &ContainerStateTerminated{ExitCode: 1, Reason: "Error", Message: "no db"}}},
 		}
-		p.Status.ContainerStatuses = []ContainerStatus{{Name: "app", Ready: true, Image: "web", State: ContainerState{Running: &ContainerStateRunning{}}}}
+		p.Status.ContainerStatuses = []ContainerStatus{{Name: "app", Ready: true, Image: "web", RestartCount: 4, State: ContainerState{Running: &ContainerStateRunning{}},
+			LastTerminationState: ContainerState{Terminated: &ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}}
 	})
 	s := SlimPod(&ready)
-	if s == &ready || s.Spec.Containers != nil || s.Status.InitContainerStatuses[1].LastTerminationState.Terminated.Message != "" {
+	if s == &ready || s.Spec.Containers != nil || s.Status.ContainerStatuses != nil {
 		t.Fatalf("a ready pod is not slimmed: %+v", s)
 	}
-	if got, want := Facts(s), Facts(&ready); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("Facts of the record\n%+v\nwant\n%+v", got, want)
+	judged := func(p *Pod) string {
+		f := Facts(p)
+		out := fmt.Sprintf("ready=%v deleting=%v unschedulable=%v", f.Ready, f.Deleting, f.Unschedulable)
+		for _, c := range f.Containers {
+			if c.Crashing || c.Waiting != "" {
+				out += " container " + c.Name + " down"
+			}
+		}
+		return out + " cause=" + PodCause(p, nil)
 	}
-	if PodCause(s, nil) != "" || s.Labels["controller-revision-hash"] != "abc" || len(s.OwnerReferences) != len(ready.OwnerReferences) {
+	if got, want := judged(s), judged(&ready); got != want {
+		t.Errorf("record reads %q, the pod %q", got, want)
+	}
+	if s.Labels["controller-revision-hash"] != "abc" || len(s.OwnerReferences) != 1 || s.OwnerReferences[0].UID != "uid-rs" {
 		t.Errorf("record %+v", s)
 	}
 	broken := pod("web-2", crashLoop(1, "Error", "panic", 3))
 	if SlimPod(&broken) != &broken {
 		t.Errorf("a crash-looping pod must be kept whole")
+	}
+	notReady := pod("web-3", nil)
+	if SlimPod(&notReady) != &notReady {
+		t.Errorf("a pod that is not ready must be kept whole")
 	}
 }
