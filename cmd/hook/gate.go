@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
@@ -37,6 +39,7 @@ const maxTerminationMessage = 4000
 // (with GATE_MARK_DEGRADED, after marking the broken Deployments Degraded,
 // so that Argo CD ends a multi-step sync at once).
 func runGate(ctx context.Context, stderr io.Writer) error {
+	started := time.Now()
 	cfg, err := config.Load()
 	if err != nil {
 		return kindError{errUsage, err}
@@ -46,7 +49,7 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return kindError{errUsage, err}
 	}
-	_, dyn, err := kubeClient(log)
+	restCfg, dyn, err := kubeClient(log)
 	if err != nil {
 		return kindError{errUnreadable, err}
 	}
@@ -62,15 +65,26 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return kindError{errUnreadable, err}
 	}
-	wave, via := gateWave(lctx, cfg, dyn, target.Self, log)
+	job := ownJob(lctx, dyn, target.Self, log)
+	wave, via := gateWave(cfg, job, target.Self)
+	deadline := jobDeadline(job, started)
 	log.Info("gate", "app", target.Namespace+"/"+target.Name, "via", target.Via, "readMode", cfg.ReadMode(),
 		"wave", wave, "waveFrom", via, "timeout", cfg.GateTimeout.String(), "markDegraded", cfg.GateMarkDegraded)
+	if deadline.IsZero() {
+		log.Warn("cannot read the gate Job's activeDeadlineSeconds; the kubelet may end the gate before it writes its cause unless it is at least "+
+			gate.JobDeadline(cfg.Timeout, cfg.GateTimeout).String(), "job", refString(target.Self))
+	} else if ads, _, _ := unstructured.NestedInt64(job.Object, "spec", "activeDeadlineSeconds"); time.Duration(ads)*time.Second < gate.JobDeadline(cfg.Timeout, cfg.GateTimeout) {
+		log.Warn("the gate Job's activeDeadlineSeconds is shorter than HOOK_TIMEOUT twice plus GATE_TIMEOUT and a minute; the gate ends its watch early to write its cause",
+			"job", refString(target.Self), "activeDeadlineSeconds", ads, "want", int64(gate.JobDeadline(cfg.Timeout, cfg.GateTimeout).Seconds()),
+			"left", time.Until(deadline).Truncate(time.Second).String())
+	}
 
 	// The first read retries transient errors for HOOK_TIMEOUT, like the
 	// report's; later ones are bounded by the gate itself.
 	first := true
 	g, err := gate.New(gate.Options{
 		Client: dyn,
+		Config: restCfg,
 		App: func(ctx context.Context) (*argocd.Application, error) {
 			if first {
 				first = false
@@ -80,8 +94,9 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 			}
 			return rd.get(ctx, target.Namespace, target.Name)
 		},
-		Self: target.Self,
-		Wave: wave,
+		Self:     target.Self,
+		Wave:     wave,
+		Deadline: deadline,
 		Thresholds: gate.Thresholds{
 			Restarts: cfg.GateRestarts, ImagePullGrace: cfg.GateImagePullGrace, ConfigErrorGrace: cfg.GateConfigErrorGrace,
 			UnschedulableGrace: cfg.GateUnschedulableGrace, Timeout: cfg.GateTimeout,
@@ -112,19 +127,31 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 	return kindError{errRollout, errors.New(res.Cause)}
 }
 
-// gateWave is GATE_WAVE, else the own Job's wave as Argo CD reads it, else 0.
-func gateWave(ctx context.Context, cfg *config.Config, dyn dynamic.Interface, self *argocd.Ref, log *slog.Logger) (int64, string) {
-	if cfg.GateWave != "" {
-		w, _ := strconv.ParseInt(cfg.GateWave, 10, 64) // validated by config
-		return w, "GATE_WAVE"
-	}
+// ownJob reads the gate's own Job (for its wave and deadline); nil when
+// unknown or unreadable.
+func ownJob(ctx context.Context, dyn dynamic.Interface, self *argocd.Ref, log *slog.Logger) *unstructured.Unstructured {
 	if self == nil {
-		return 0, "default (own Job unknown)"
+		return nil
 	}
 	jobs := schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
 	job, err := dyn.Resource(jobs).Namespace(self.Namespace).Get(ctx, self.Name, metav1.GetOptions{})
 	if err != nil {
-		log.Warn("cannot read the gate's own Job for its sync wave; assuming wave 0 (set GATE_WAVE)", "job", self.String(), "error", err.Error())
+		log.Warn("cannot read the gate's own Job for its sync wave and deadline; assuming wave 0 (set GATE_WAVE)", "job", self.String(), "error", err.Error())
+		return nil
+	}
+	return job
+}
+
+// gateWave is GATE_WAVE, else the own Job's wave as Argo CD reads it, else 0.
+func gateWave(cfg *config.Config, job *unstructured.Unstructured, self *argocd.Ref) (int64, string) {
+	if cfg.GateWave != "" {
+		w, _ := strconv.ParseInt(cfg.GateWave, 10, 64) // validated by config
+		return w, "GATE_WAVE"
+	}
+	switch {
+	case self == nil:
+		return 0, "default (own Job unknown)"
+	case job == nil:
 		return 0, "default"
 	}
 	for _, a := range []string{syncWaveAnnotation, helmWeightAnnotation} {
@@ -135,6 +162,33 @@ func gateWave(ctx context.Context, cfg *config.Config, dyn dynamic.Interface, se
 		}
 	}
 	return 0, "default"
+}
+
+// jobDeadline is when the Job controller ends job: status.startTime (else
+// started, when this process started, which is later) plus
+// spec.activeDeadlineSeconds. Zero when job is nil or has no deadline.
+func jobDeadline(job *unstructured.Unstructured, started time.Time) time.Time {
+	if job == nil {
+		return time.Time{}
+	}
+	secs, ok, err := unstructured.NestedInt64(job.Object, "spec", "activeDeadlineSeconds")
+	if !ok || err != nil || secs <= 0 {
+		return time.Time{}
+	}
+	from := started
+	if s, ok, _ := unstructured.NestedString(job.Object, "status", "startTime"); ok {
+		if t, err := time.Parse(time.RFC3339, s); err == nil && t.Before(from) {
+			from = t
+		}
+	}
+	return from.Add(time.Duration(secs) * time.Second)
+}
+
+func refString(r *argocd.Ref) string {
+	if r == nil {
+		return ""
+	}
+	return r.String()
 }
 
 // writeTerminationLog leaves the cause in the pod's termination message,

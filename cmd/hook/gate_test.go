@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // clearGateEnv unsets the GATE_* variables on top of clearEnv.
@@ -109,5 +112,32 @@ func TestWriteTerminationLog(t *testing.T) {
 	writeTerminationLog(filepath.Join(dir, "missing", "log"), "x", log)
 	if !strings.Contains(logs.String(), "cannot write the termination message") {
 		t.Error("a write error is not logged")
+	}
+}
+
+// TestJobDeadline: the gate's hard end is its Job's start plus
+// activeDeadlineSeconds, so the gate can end its watch before the kubelet
+// kills it.
+func TestJobDeadline(t *testing.T) {
+	started := time.Date(2026, 3, 1, 12, 0, 30, 0, time.UTC)
+	job := func(fields map[string]any) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: fields}
+	}
+	for _, tc := range []struct {
+		name string
+		job  *unstructured.Unstructured
+		want time.Time
+	}{
+		{"unreadable", nil, time.Time{}},
+		{"no deadline", job(map[string]any{"spec": map[string]any{}}), time.Time{}},
+		{"from the Job's start", job(map[string]any{"spec": map[string]any{"activeDeadlineSeconds": int64(660)},
+			"status": map[string]any{"startTime": "2026-03-01T12:00:00Z"}}), time.Date(2026, 3, 1, 12, 11, 0, 0, time.UTC)},
+		{"not started yet: from the process start", job(map[string]any{"spec": map[string]any{"activeDeadlineSeconds": int64(60)}}), started.Add(time.Minute)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := jobDeadline(tc.job, started); !got.Equal(tc.want) {
+				t.Errorf("jobDeadline = %s, want %s", got, tc.want)
+			}
+		})
 	}
 }

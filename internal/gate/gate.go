@@ -31,9 +31,11 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 
 	"github.com/syncreport/syncreport/internal/argocd"
+	"github.com/syncreport/syncreport/internal/health"
 )
 
 // Defaults for Options.
@@ -44,6 +46,21 @@ const (
 	// progressLogEvery throttles the "waiting" log line.
 	progressLogEvery = 10 * time.Second
 )
+
+// finishReserve is kept between the end of the watch and a hard deadline
+// (Options.Deadline): marking (markTimeout) and writing the cause.
+const finishReserve = markTimeout + 10*time.Second
+
+// JobDeadline is the longest a gate run can take with HOOK_TIMEOUT
+// hookTimeout and GATE_TIMEOUT gateTimeout: locating the Application and
+// the first read (hookTimeout each), the watch (gateTimeout), then marking
+// and writing the cause, with a margin for a slow start. The gate Job's
+// activeDeadlineSeconds must be at least this, or the kubelet can kill the
+// gate before it says why it failed; the chart and manifests/components/gate
+// follow it (test/ship checks both).
+func JobDeadline(hookTimeout, gateTimeout time.Duration) time.Duration {
+	return 2*hookTimeout + gateTimeout + finishReserve + 40*time.Second
+}
 
 // ErrApplication means the first read of the Application failed.
 var ErrApplication = errors.New("cannot read the application")
@@ -70,6 +87,9 @@ type Thresholds struct {
 type Options struct {
 	// Client reads the live objects in the destination cluster.
 	Client dynamic.Interface
+	// Config, when set, is Client's: LIST pages are then streamed and
+	// decoded one object at a time (health.Pager) instead of held whole.
+	Config *rest.Config
 	// App reads the Application; it is called once at the start (an error
 	// fails Run with ErrApplication) and every AppInterval after.
 	App func(ctx context.Context) (*argocd.Application, error)
@@ -86,6 +106,11 @@ type Options struct {
 	// AppInterval is how often the Application is re-read; default
 	// DefaultAppInterval.
 	AppInterval time.Duration
+	// Deadline, when set, is a hard end the whole run must keep clear of:
+	// the gate Job's activeDeadlineSeconds from its start. The watch then
+	// ends early enough (finishReserve) to mark and to write its cause,
+	// with a timed-out verdict that names the deadline.
+	Deadline time.Time
 	// MarkDegraded makes a failed verdict write, on each Deployment its
 	// pods failed, the condition the Deployment controller writes at the
 	// progress deadline, so that Argo CD sees it Degraded at once and a
@@ -157,7 +182,22 @@ func (g *Gate) Run(ctx context.Context) (Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	app, err := o.App(ctx)
+	// The watch ends at GATE_TIMEOUT, or earlier at the hard deadline
+	// less what the end needs.
+	limit, limitWhy := o.Thresholds.Timeout, ""
+	if !o.Deadline.IsZero() {
+		if d := o.Deadline.Add(-finishReserve).Sub(start); d < limit {
+			limit = max(d, 0)
+			limitWhy = " (the gate Job's activeDeadlineSeconds ends then; raise it with GATE_TIMEOUT)"
+		}
+	}
+	actx, acancel := context.WithCancel(ctx)
+	if !o.Deadline.IsZero() {
+		acancel()
+		actx, acancel = context.WithDeadline(ctx, o.Deadline.Add(-finishReserve))
+	}
+	app, err := o.App(actx)
+	acancel()
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrApplication, err)
 	}
@@ -165,12 +205,18 @@ func (g *Gate) Run(ctx context.Context) (Result, error) {
 	go g.pollApp(ctx, apps)
 
 	st := newStore()
-	w := newWatcher(ctx, o.Client, st, log)
+	var pager *health.Pager
+	if o.Config != nil {
+		if pager, err = health.NewPager(o.Config); err != nil {
+			return Result{}, fmt.Errorf("gate: %w", err)
+		}
+	}
+	w := newWatcher(ctx, o.Client, pager, st, log)
 	defer w.wait()
 	defer cancel()
 
 	j := newJudge(o.Thresholds, o.Wave, o.Self)
-	timeout := clk.NewTimer(o.Thresholds.Timeout)
+	timeout := clk.NewTimer(limit - clk.Since(start))
 	defer timeout.Stop()
 	var lastLog time.Time
 	var lastLines string
@@ -227,7 +273,7 @@ func (g *Gate) Run(ctx context.Context) (Result, error) {
 				r.Marked = g.markBroken(ctx, v)
 			default:
 				r.TimedOut, r.Details = true, v.lines
-				r.Cause = fmt.Sprintf("not healthy after %s", o.Thresholds.Timeout)
+				r.Cause = fmt.Sprintf("not healthy after %s%s", limit.Truncate(time.Second), limitWhy)
 				if len(v.lines) > 0 {
 					r.Cause += ": " + v.lines[0]
 				}

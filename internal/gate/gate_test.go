@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -56,10 +57,14 @@ type run struct {
 	err error
 }
 
-func startRun(t *testing.T, f *fixture, dyn *dynamicfake.FakeDynamicClient, clk *clocktesting.FakeClock) chan run {
+func startRun(t *testing.T, f *fixture, dyn *dynamicfake.FakeDynamicClient, clk *clocktesting.FakeClock, deadline ...time.Time) chan run {
 	t.Helper()
+	var d time.Time
+	if len(deadline) > 0 {
+		d = deadline[0]
+	}
 	g, err := New(Options{
-		Client: dyn, Self: self, Thresholds: testThresholds, Clock: clk,
+		Client: dyn, Self: self, Thresholds: testThresholds, Clock: clk, Deadline: d,
 		App: func(context.Context) (*argocd.Application, error) { return f.app, nil },
 	})
 	if err != nil {
@@ -160,6 +165,30 @@ func TestRunTimeout(t *testing.T) {
 	}
 }
 
+// TestRunJobDeadline: a gate Job whose activeDeadlineSeconds ends before
+// GATE_TIMEOUT would be killed with no cause written; the gate ends its
+// watch first, leaving time to mark and write, and says why.
+func TestRunJobDeadline(t *testing.T) {
+	f := newFixture(t)
+	clk := clocktesting.NewFakeClock(t0)
+	r := stepUntil(t, clk, 10*time.Second, startRun(t, f, liveRollout(t, f), clk, t0.Add(5*time.Minute)))
+	want := fmt.Sprintf("not healthy after %s (the gate Job's activeDeadlineSeconds", 5*time.Minute-finishReserve)
+	if r.err != nil || !r.res.TimedOut || !strings.HasPrefix(r.res.Cause, want) {
+		t.Fatalf("got %+v, %v; want a cause starting %q", r.res, r.err, want)
+	}
+	if end := t0.Add(r.res.Elapsed); end.After(t0.Add(5*time.Minute - finishReserve)) {
+		t.Fatalf("ended at %s, after the deadline less %s", end, finishReserve)
+	}
+}
+
+// TestJobDeadline: the defaults of the shipped manifests (HOOK_TIMEOUT 2m,
+// GATE_TIMEOUT 10m) need 15 minutes.
+func TestJobDeadline(t *testing.T) {
+	if got := JobDeadline(2*time.Minute, 10*time.Minute); got != 15*time.Minute {
+		t.Fatalf("JobDeadline = %s", got)
+	}
+}
+
 func TestRunAppUnreadable(t *testing.T) {
 	g, err := New(Options{
 		Client: dynamicfake.NewSimpleDynamicClient(runtime.NewScheme()), Thresholds: testThresholds,
@@ -188,5 +217,27 @@ func TestNewValidates(t *testing.T) {
 		if _, err := New(o); err == nil {
 			t.Errorf("New(%+v) accepted", o)
 		}
+	}
+}
+
+// TestStoreBounds: a shared namespace's Warning events are kept up to
+// maxEvents, newest first, and only those about what the gate judges; a
+// ready pod is kept as a small record.
+func TestStoreBounds(t *testing.T) {
+	st := newStore()
+	for i := range maxEvents + 100 {
+		e := map[string]any{"apiVersion": "v1", "kind": "Event", "type": "Warning", "reason": "BackOff",
+			"metadata":       map[string]any{"name": fmt.Sprintf("e%04d", i), "namespace": ns},
+			"involvedObject": map[string]any{"kind": "Pod", "name": fmt.Sprintf("p%04d", i)},
+			"lastTimestamp":  t0.Add(time.Duration(i) * time.Second).Format(time.RFC3339)}
+		if err := st.put(kEvent, ns, fmt.Sprintf("e%04d", i), &unstructured.Unstructured{Object: e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cm := map[string]any{"metadata": map[string]any{"name": "cm"}, "involvedObject": map[string]any{"kind": "ConfigMap", "name": "x"}}
+	_ = st.put(kEvent, ns, "cm", &unstructured.Unstructured{Object: cm})
+	sp := st.space(ns)
+	if len(sp.events) != maxEvents || sp.events["e0099"] != nil || sp.events[fmt.Sprintf("e%04d", maxEvents+99)] == nil || sp.events["cm"] != nil {
+		t.Fatalf("%d events kept; oldest e0099 kept %v, ConfigMap's kept %v", len(sp.events), sp.events["e0099"] != nil, sp.events["cm"] != nil)
 	}
 }

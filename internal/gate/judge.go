@@ -312,6 +312,7 @@ func (j *judge) workload(now time.Time, t target, st *store, active map[string]b
 		restarts = true // crash loops count; Job pods retry by design
 		meta     *health.ObjectMeta
 		observed = true
+		current  *health.ReplicaSet // a Deployment's, once seen
 	)
 	switch t.kind {
 	case kDeployment:
@@ -328,6 +329,7 @@ func (j *judge) workload(now time.Time, t target, st *store, active map[string]b
 			}
 			all := sp.podsOf(uids...)
 			r = health.AssessDeployment(d, rs, all, events)
+			current = health.CurrentReplicaSet(d, rs)
 			pods = health.DeploymentPods(d, rs, all)
 			desired = replicas(d.Spec.Replicas)
 		}
@@ -396,6 +398,12 @@ func (j *judge) workload(now time.Time, t target, st *store, active map[string]b
 			// ProgressDeadlineExceeded; a failed Job; a pod that ran to failure.
 			return judged{outcome: failed, text: joinCause(r.Message, r.Cause)}
 		}
+	}
+	if t.kind == kDeployment && current == nil {
+		// The new ReplicaSet is on another watch than the Deployment:
+		// until it arrives, the pods of the previous revision must not be
+		// judged for this one (see health.CurrentReplicaSet).
+		return wait("waiting for the ReplicaSet of revision %s", revisionOf(meta))
 	}
 	f := j.pods(now, pods, events, restarts, active)
 	if f.outcome == failed {
@@ -466,7 +474,9 @@ func (j *judge) pods(now time.Time, pods []*health.Pod, events []health.Event, r
 		for _, c := range f.Containers {
 			key := string(f.UID) + "/" + c.Name + "/"
 			switch {
-			case restarts && c.Restarts >= int32(j.th.Restarts) && !(c.Running && c.Ready) && (c.Crashed || c.Waiting == "CrashLoopBackOff"):
+			case restarts && c.Crashing && c.Restarts >= int32(j.th.Restarts):
+				// health.Facts says which kubelet states are a crash: not
+				// a completed init container, nor one ready again.
 				return judged{outcome: failed, text: cause(p, events)}
 			case c.Waiting == "InvalidImageName":
 				// The kubelet never retries it.
@@ -508,6 +518,15 @@ func joinCause(msg, cause string) string {
 		return cause
 	}
 	return oneLine(msg) + ": " + cause
+}
+
+// revisionOf is the deployment.kubernetes.io/revision a Deployment is at,
+// or "(unknown)".
+func revisionOf(m *health.ObjectMeta) string {
+	if r := m.Annotations["deployment.kubernetes.io/revision"]; r != "" {
+		return r
+	}
+	return "(unknown)"
 }
 
 func replicas(p *int32) int32 {

@@ -32,6 +32,8 @@ type fixture struct {
 	app *argocd.Application
 	st  *store
 	j   *judge
+	// initSpec is the init containers of the pods put.
+	initSpec []health.Container
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -78,7 +80,7 @@ func (f *fixture) pod(name, owner string, st health.PodStatus) {
 	f.st.space(ns).pods[name] = &health.Pod{
 		ObjectMeta: health.ObjectMeta{Name: name, Namespace: ns, UID: types.UID("uid-" + name),
 			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: owner, UID: types.UID("uid-" + owner), Controller: ptr(true)}}},
-		Spec:   health.PodSpec{RestartPolicy: "Always", Containers: []health.Container{{Name: "app", Image: "ghcr.io/acme/web:v2"}}},
+		Spec:   health.PodSpec{RestartPolicy: "Always", InitContainers: f.initSpec, Containers: []health.Container{{Name: "app", Image: "ghcr.io/acme/web:v2"}}},
 		Status: st,
 	}
 }
@@ -132,6 +134,39 @@ func waitingIn(reason, msg string) health.PodStatus {
 func unschedulable(since time.Time) health.PodStatus {
 	return health.PodStatus{Phase: "Pending", Conditions: []health.Condition{{Type: "PodScheduled", Status: "False", Reason: "Unschedulable",
 		Message: "0/3 nodes are available: 3 Insufficient memory.", LastTransitionTime: metav1.NewTime(since)}}}
+}
+
+// withInit adds init container statuses to a pod status.
+func withInit(st health.PodStatus, init ...health.ContainerStatus) health.PodStatus {
+	st.InitContainerStatuses = init
+	return st
+}
+
+// initState is init container wait-db after restarts failures (exit 1),
+// now in state s.
+func initState(restarts int32, s health.ContainerState) health.ContainerStatus {
+	return health.ContainerStatus{Name: "wait-db", RestartCount: restarts, State: s,
+		LastTerminationState: health.ContainerState{Terminated: &health.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}}
+}
+
+// initDone is wait-db completed after restarts failures, as the kubelet
+// reports it once the database it waited for is up.
+func initDone(restarts int32) health.ContainerStatus {
+	return initState(restarts, health.ContainerState{Terminated: &health.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}})
+}
+
+// sidecarRunning is wait-db as a restartable sidecar, running after
+// restarts failures.
+func sidecarRunning(restarts int32, ready bool) health.ContainerStatus {
+	cs := initState(restarts, health.ContainerState{Running: &health.ContainerStateRunning{}})
+	cs.Ready = ready
+	return cs
+}
+
+// sidecar makes every pod put from now on declare wait-db as a sidecar
+// (an init container with restartPolicy Always).
+func (f *fixture) sidecar() {
+	f.initSpec = []health.Container{{Name: "wait-db", RestartPolicy: "Always"}}
 }
 
 // step is one instant of a rollout: edit the world, then judge.
@@ -213,6 +248,37 @@ func TestJudge(t *testing.T) {
 				return st
 			}()), waiting, ""},
 		}},
+		{"init container that failed, then completed: not a crash loop", nil, []step{
+			{0, podIs(withInit(running(false), initDone(2))), waiting, "0/1 new pods ready"},
+			{5, podIs(withInit(running(true), initDone(2))), waiting, "1/1 new pods ready"},
+			{6, func(f *fixture) { f.available() }, healthy, ""},
+		}},
+		{"init container on its third attempt after two failures: waits", nil, []step{
+			{0, podIs(withInit(waitingIn("PodInitializing", ""), initState(2, health.ContainerState{Running: &health.ContainerStateRunning{}}))), waiting, ""},
+			{60, podIs(withInit(waitingIn("PodInitializing", ""), initState(3, health.ContainerState{Waiting: &health.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}))), failed, `init container "wait-db" CrashLoopBackOff`},
+		}},
+		{"init container failed again, before its back-off", nil, []step{
+			{0, podIs(withInit(waitingIn("PodInitializing", ""), initState(2, health.ContainerState{Terminated: &health.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}))), failed, `init container "wait-db" failed, exit code 1`},
+		}},
+		{"sidecar running and ready after restarts", func(f *fixture) { f.sidecar() }, []step{
+			{0, podIs(withInit(running(true), sidecarRunning(4, true))), waiting, "1/1 new pods ready"},
+			{1, func(f *fixture) { f.available() }, healthy, ""},
+		}},
+		{"sidecar crash loop", func(f *fixture) { f.sidecar() }, []step{
+			{0, podIs(withInit(running(false), sidecarRunning(2, false))), failed, `init container "wait-db" restarting, last exit code 1`},
+		}},
+		{"app container exiting 0 in a crash loop", nil, []step{
+			{0, podIs(func() health.PodStatus {
+				st := crashed(2, false)
+				st.ContainerStatuses[0].LastTerminationState.Terminated = &health.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}
+				return st
+			}()), waiting, ""},
+			{10, podIs(func() health.PodStatus {
+				st := crashed(2, true)
+				st.ContainerStatuses[0].LastTerminationState.Terminated = &health.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}
+				return st
+			}()), failed, `container "app" CrashLoopBackOff, exit code 0 (2 restarts)`},
+		}},
 		{"later-wave resource ignored", func(f *fixture) {
 			f.app.Status.Resources = append(f.app.Status.Resources,
 				argocd.ResourceStatus{Group: "apps", Kind: "Deployment", Namespace: ns, Name: "late", SyncWave: 1})
@@ -236,6 +302,39 @@ func TestJudge(t *testing.T) {
 				f.pod("web-3-y", "web-3", running(true))
 				f.available()
 			}, healthy, ""},
+		}},
+		{"new generation seen before its ReplicaSet: the previous revision's crash loop does not count", func(f *fixture) {
+			// The sync of a fix: revision 2 crash-loops, revision 3 is the
+			// fix. The Deployment's watch delivers generation 3, observed
+			// and at revision 3, before the ReplicaSets' watch delivers
+			// web-3.
+			d := f.st.space(ns).deployments["web"]
+			d.Generation, d.Status.ObservedGeneration = 3, 3
+			d.Annotations = map[string]string{"deployment.kubernetes.io/revision": "3"}
+			f.pod("web-2-x", "web-2", crashed(7, true))
+		}, []step{
+			{0, nil, waiting, "waiting for the ReplicaSet of revision 3"},
+			{1, func(f *fixture) {
+				f.st.space(ns).replicaSets["web-3"] = rs("web-3", "3", t0.Add(time.Second))
+				f.pod("web-3-y", "web-3", running(false))
+			}, waiting, "0/1 new pods ready"},
+			{2, func(f *fixture) {
+				f.pod("web-3-y", "web-3", running(true))
+				f.available()
+			}, healthy, ""},
+		}},
+		{"rollback to an old template: its ReplicaSet is current once renumbered", func(f *fixture) {
+			// Rolling back re-uses web-1 and gives it the next revision.
+			d := f.st.space(ns).deployments["web"]
+			d.Generation, d.Status.ObservedGeneration = 3, 3
+			d.Annotations = map[string]string{"deployment.kubernetes.io/revision": "3"}
+			f.pod("web-2-x", "web-2", crashed(7, true))
+			f.pod("web-1-z", "web-1", running(false))
+		}, []step{
+			{0, nil, waiting, "waiting for the ReplicaSet of revision 3"},
+			{1, func(f *fixture) {
+				f.st.space(ns).replicaSets["web-1"].Annotations = map[string]string{"deployment.kubernetes.io/revision": "3"}
+			}, waiting, "0/1 new pods ready"},
 		}},
 		{"workload not yet in syncResult: wait until the sync records this hook", func(f *fixture) {
 			f.app.Status.OperationState.SyncResult.Resources = nil

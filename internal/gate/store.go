@@ -1,11 +1,12 @@
 package gate
 
 import (
+	"encoding/json"
 	"sort"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -65,11 +66,21 @@ func (k *kind) needs() []*kind {
 }
 
 // store holds the decoded live objects of the watched namespaces. The
-// informers write it; the judge reads it under the same lock.
+// informers write it; the judge reads it under the same lock. A shared
+// namespace can hold thousands of pods and events the gate has no use
+// for, so what is kept is small: objects are decoded as health decodes
+// them (named fields only, labels and annotations trimmed), a pod that is
+// ready or finished and shows no problem is kept as health.SlimPod's
+// record, and events are bounded (keepEvent, maxEvents).
 type store struct {
 	mu     sync.Mutex
 	spaces map[string]*space
+	dec    health.Decoder
 }
+
+// maxEvents bounds the Warning events kept per namespace: the newest are
+// kept, as they explain the rollout under way.
+const maxEvents = 500
 
 // space is one namespace: objects by kind and name.
 type space struct {
@@ -113,72 +124,147 @@ func (s *store) isSynced(ns string, k *kind) bool {
 
 // put decodes u and stores it under kind k; a nil u deletes name.
 func (s *store) put(k *kind, ns, name string, u *unstructured.Unstructured) error {
+	var raw []byte
+	if u != nil {
+		var err error
+		if raw, err = json.Marshal(u.Object); err != nil {
+			return err
+		}
+	}
+	return s.putRaw(k, ns, name, raw)
+}
+
+// putRaw decodes raw (JSON) and stores it under kind k; a nil raw deletes
+// name.
+func (s *store) putRaw(k *kind, ns, name string, raw []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.space(ns).apply(k, name, u, nil)
+	return s.space(ns).apply(&s.dec, k, name, raw)
 }
 
 // replace sets the whole content of kind k in ns to a fresh list, and
 // marks it listed. It returns the first decoding error.
 func (s *store) replace(k *kind, ns string, items []unstructured.Unstructured) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sp := s.space(ns)
-	keep := map[string]bool{}
+	seen := map[string]bool{}
 	var first error
 	for i := range items {
-		keep[items[i].GetName()] = true
-		if err := sp.apply(k, items[i].GetName(), &items[i], nil); err != nil && first == nil {
+		seen[items[i].GetName()] = true
+		if err := s.put(k, ns, items[i].GetName(), &items[i]); err != nil && first == nil {
 			first = err
 		}
 	}
-	sp.apply(k, "", nil, keep)
-	sp.synced[k] = true
+	s.listed(k, ns, seen)
 	return first
 }
 
-// apply stores u under name, deletes name when u is nil, or, with keep,
-// deletes every name not in keep.
-func (sp *space) apply(k *kind, name string, u *unstructured.Unstructured, keep map[string]bool) error {
+// listed ends a LIST of kind k in ns that saw the names in seen: the
+// others are gone. It marks the kind listed.
+func (s *store) listed(k *kind, ns string, seen map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sp := s.space(ns)
+	sp.prune(k, seen)
+	sp.synced[k] = true
+}
+
+// apply decodes raw and stores it under name, or deletes name when raw is
+// nil.
+func (sp *space) apply(dec *health.Decoder, k *kind, name string, raw []byte) error {
 	switch k {
 	case kDeployment:
-		return putDecoded(sp.deployments, name, u, keep)
+		return putDecoded(dec, sp.deployments, name, raw, nil)
 	case kStatefulSet:
-		return putDecoded(sp.statefulSets, name, u, keep)
+		return putDecoded(dec, sp.statefulSets, name, raw, nil)
 	case kDaemonSet:
-		return putDecoded(sp.daemonSets, name, u, keep)
+		return putDecoded(dec, sp.daemonSets, name, raw, nil)
 	case kReplicaSet:
-		return putDecoded(sp.replicaSets, name, u, keep)
+		return putDecoded(dec, sp.replicaSets, name, raw, nil)
 	case kJob:
-		return putDecoded(sp.jobs, name, u, keep)
+		return putDecoded(dec, sp.jobs, name, raw, nil)
 	case kPod:
-		return putDecoded(sp.pods, name, u, keep)
+		return putDecoded(dec, sp.pods, name, raw, health.SlimPod)
 	case kEvent:
-		return putDecoded(sp.events, name, u, keep)
+		err := putDecoded(dec, sp.events, name, raw, keepEvent)
+		sp.boundEvents()
+		return err
 	}
 	return nil
 }
 
-func putDecoded[T any](m map[string]*T, name string, u *unstructured.Unstructured, keep map[string]bool) error {
-	switch {
-	case keep != nil:
-		for n := range m {
-			if !keep[n] {
-				delete(m, n)
-			}
+// prune deletes the objects of kind k whose names are not in seen.
+func (sp *space) prune(k *kind, seen map[string]bool) {
+	switch k {
+	case kDeployment:
+		pruneMap(sp.deployments, seen)
+	case kStatefulSet:
+		pruneMap(sp.statefulSets, seen)
+	case kDaemonSet:
+		pruneMap(sp.daemonSets, seen)
+	case kReplicaSet:
+		pruneMap(sp.replicaSets, seen)
+	case kJob:
+		pruneMap(sp.jobs, seen)
+	case kPod:
+		pruneMap(sp.pods, seen)
+	case kEvent:
+		pruneMap(sp.events, seen)
+	}
+}
+
+func pruneMap[T any](m map[string]*T, seen map[string]bool) {
+	for n := range m {
+		if !seen[n] {
+			delete(m, n)
 		}
-		return nil
-	case u == nil:
+	}
+}
+
+// putDecoded decodes raw into m[name] (deleting it when raw is nil or does
+// not decode); keep, when set, returns what to store, nil for nothing.
+func putDecoded[T any, P interface {
+	*T
+	health.Object
+}](dec *health.Decoder, m map[string]*T, name string, raw []byte, keep func(*T) *T) error {
+	if raw == nil {
 		delete(m, name)
 		return nil
 	}
 	v := new(T)
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, v); err != nil {
+	if err := dec.Decode(raw, P(v)); err != nil {
 		delete(m, name)
 		return err
 	}
+	if keep != nil {
+		if v = keep(v); v == nil {
+			delete(m, name)
+			return nil
+		}
+	}
 	m[name] = v
 	return nil
+}
+
+// keepEvent keeps the events that can explain a workload the gate judges:
+// those about its pods, ReplicaSets and the workloads themselves.
+func keepEvent(e *health.Event) *health.Event {
+	switch e.InvolvedObject.Kind {
+	case "Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "Job":
+		return e
+	}
+	return nil
+}
+
+// boundEvents drops the oldest events beyond maxEvents.
+func (sp *space) boundEvents() {
+	for len(sp.events) > maxEvents {
+		oldest, at := "", time.Time{}
+		for n, e := range sp.events {
+			if t := health.EventTime(e); oldest == "" || t.Before(at) {
+				oldest, at = n, t
+			}
+		}
+		delete(sp.events, oldest)
+	}
 }
 
 // markListed marks kind k of ns as listed without content (an optional

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,13 +14,17 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/syncreport/syncreport/internal/health"
 )
 
 // ErrWatch means a kind the gate needs may not be listed or watched; the
 // message names the resource, the namespace and the verbs to grant.
 var ErrWatch = errors.New("cannot watch the rollout")
 
-// listPageSize bounds one LIST page.
+// listPageSize bounds one LIST page. Streamed pages are read one object at
+// a time; through the dynamic client a page is held whole (some 10 MB for
+// 500 pods).
 const listPageSize = 500
 
 // watcher keeps the store current with one list+watch loop per watched
@@ -32,6 +37,7 @@ const listPageSize = 500
 type watcher struct {
 	ctx   context.Context
 	dyn   dynamic.Interface
+	pager *health.Pager // nil: pages through dyn, whole
 	store *store
 	log   *slog.Logger
 
@@ -45,9 +51,9 @@ type watcher struct {
 	wg      sync.WaitGroup
 }
 
-func newWatcher(ctx context.Context, dyn dynamic.Interface, st *store, log *slog.Logger) *watcher {
+func newWatcher(ctx context.Context, dyn dynamic.Interface, pager *health.Pager, st *store, log *slog.Logger) *watcher {
 	return &watcher{
-		ctx: ctx, dyn: dyn, store: st, log: log,
+		ctx: ctx, dyn: dyn, pager: pager, store: st, log: log,
 		changed: make(chan struct{}, 1),
 		fatal:   make(chan error, 1),
 		running: map[string]bool{},
@@ -157,29 +163,65 @@ func (w *watcher) stop(err error, ns string, k *kind) bool {
 }
 
 // list reads every object of k in ns into the store and returns the
-// resourceVersion to watch from.
+// resourceVersion to watch from. Each page goes into the store as it
+// arrives, one object at a time when streamed (w.pager): memory follows
+// what the store keeps, not the namespace's size.
 func (w *watcher) list(res dynamic.ResourceInterface, ns string, k *kind) (string, error) {
-	var items []unstructured.Unstructured
+	seen := map[string]bool{}
 	var rv, cont string
+	var bad error
+	keep := func(name string, put func() error) {
+		seen[name] = true
+		if err := put(); err != nil && bad == nil {
+			bad = err
+		}
+	}
 	for {
-		l, err := res.List(w.ctx, metav1.ListOptions{FieldSelector: k.fieldSelector, Limit: listPageSize, Continue: cont})
-		if err != nil {
-			return "", err
+		var next, pageRV string
+		if w.pager != nil {
+			var err error
+			next, pageRV, err = w.pager.Page(w.ctx, k.gvr, ns, k.fieldSelector, cont, listPageSize, func(raw []byte) {
+				name := nameOf(raw)
+				keep(name, func() error { return w.store.putRaw(k, ns, name, raw) })
+			})
+			if err != nil {
+				return "", err
+			}
+		} else {
+			l, err := res.List(w.ctx, metav1.ListOptions{FieldSelector: k.fieldSelector, Limit: listPageSize, Continue: cont})
+			if err != nil {
+				return "", err
+			}
+			for i := range l.Items {
+				keep(l.Items[i].GetName(), func() error { return w.store.put(k, ns, l.Items[i].GetName(), &l.Items[i]) })
+			}
+			next, pageRV = l.GetContinue(), l.GetResourceVersion()
 		}
 		if rv == "" {
 			// Every page of a paged list is read at the first page's version.
-			rv = l.GetResourceVersion()
+			rv = pageRV
 		}
-		items = append(items, l.Items...)
-		if cont = l.GetContinue(); cont == "" {
+		if cont = next; cont == "" {
 			break
 		}
 	}
-	if err := w.store.replace(k, ns, items); err != nil {
-		w.log.Warn("cannot decode", "resource", k.resource(), "namespace", ns, "error", err.Error())
+	w.store.listed(k, ns, seen)
+	if bad != nil {
+		w.log.Warn("cannot decode", "resource", k.resource(), "namespace", ns, "error", bad.Error())
 	}
 	w.poke()
 	return rv, nil
+}
+
+// nameOf reads metadata.name of a listed object.
+func nameOf(raw []byte) string {
+	var h struct {
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	_ = json.Unmarshal(raw, &h)
+	return h.Metadata.Name
 }
 
 // watch applies the changes after rv to the store until the stream ends.

@@ -14,8 +14,8 @@ import (
 // (or by kind and name when the object has no UID, as in hand-built tests).
 
 // AssessDeployment judges a Deployment. When it is Progressing or Degraded
-// the cause is looked for in the pods of its current ReplicaSet (the one
-// with the highest deployment.kubernetes.io/revision), then in that
+// the cause is looked for in the pods of its current ReplicaSet (see
+// CurrentReplicaSet), then in that
 // ReplicaSet's failure to create pods, then in the Deployment's own Warning
 // events.
 func AssessDeployment(d *Deployment, rs []ReplicaSet, pods []Pod, events []Event) Result {
@@ -53,17 +53,32 @@ func assessDeployment(d *Deployment, rs []ReplicaSet, pods []Pod, events []Event
 }
 
 // CurrentReplicaSet returns the ReplicaSet of d's current revision: among
-// those d controls, the one with the highest deployment.kubernetes.io/revision
-// annotation (the newest, on a tie). It returns nil if d controls none.
+// those d controls, the one whose deployment.kubernetes.io/revision
+// annotation equals d's own. The Deployment controller writes both before
+// it writes the observedGeneration of a new template, but a reader of two
+// watches (or two LISTs) can see the new Deployment before its new
+// ReplicaSet: then the previous revision's is not taken for it, and
+// CurrentReplicaSet returns nil (wait). Only when d carries no revision
+// (not yet synced by its controller, or built by hand) is the highest
+// revision taken (the newest, on a tie). It returns nil if d controls none.
 func CurrentReplicaSet(d *Deployment, rs []ReplicaSet) *ReplicaSet {
 	var cur *ReplicaSet
 	for i := range rs {
 		r := &rs[i]
-		if ownedBy(r.OwnerReferences, "Deployment", &d.ObjectMeta) && (cur == nil || laterRevision(r, cur)) {
+		if ownedBy(r.OwnerReferences, "Deployment", &d.ObjectMeta) && currentFor(d, r, cur) {
 			cur = r
 		}
 	}
 	return cur
+}
+
+// currentFor reports whether r, a ReplicaSet of d, is a better pick for d's
+// current ReplicaSet than cur (nil when none yet); see CurrentReplicaSet.
+func currentFor(d *Deployment, r, cur *ReplicaSet) bool {
+	if want := d.Annotations[revisionAnnotation]; want != "" {
+		return r.Annotations[revisionAnnotation] == want && (cur == nil || cur.CreationTimestamp.Before(&r.CreationTimestamp))
+	}
+	return cur == nil || laterRevision(r, cur)
 }
 
 // laterRevision reports whether r is of a later revision than cur: a higher

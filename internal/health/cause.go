@@ -419,6 +419,9 @@ func firstEvent(evs []*Event, reason string) *Event {
 	return nil
 }
 
+// EventTime is when the event was last seen (see eventTime).
+func EventTime(e *Event) time.Time { return eventTime(e) }
+
 // eventTime is when the event was last seen. Events written through
 // events.k8s.io/v1 carry eventTime and series instead of the timestamps.
 func eventTime(e *Event) time.Time {

@@ -391,6 +391,20 @@ func (h *head) ownedBy(uids map[types.UID]bool) bool {
 // object is any of the types of types.go.
 type object interface{ meta() *ObjectMeta }
 
+// Object is any of the types of types.go (for Decoder).
+type Object = object
+
+// Decoder reads listed or watched objects (JSON) into the types of
+// types.go the way Diagnose does: unnamed fields skipped unread, labels and
+// annotations trimmed to the few the rules read, equal maps shared. Its
+// zero value is ready; it is not safe for concurrent use.
+type Decoder struct{ d decoder }
+
+// Decode reads raw into into, a pointer to one of the types of types.go.
+func (d *Decoder) Decode(raw []byte, into Object) error {
+	return d.d.decode(raw, into)
+}
+
 func (m *ObjectMeta) meta() *ObjectMeta { return m }
 
 // decoder reads listed objects into the types of types.go.
@@ -534,9 +548,11 @@ func (it *item) settle(why string) {
 // drill-down of unhealthy Deployments.
 func (d *diagnoser) listReplicaSets(ctx context.Context, ns *namespace) {
 	owners := map[types.UID]bool{}
+	deployments := map[types.UID]*Deployment{}
 	for _, it := range ns.items(kDeployment) {
 		if it.drill() {
 			owners[it.uid] = true
+			deployments[it.uid] = it.obj.(*Deployment)
 		}
 	}
 	want := ns.items(kReplicaSet)
@@ -563,7 +579,7 @@ func (d *diagnoser) listReplicaSets(ctx context.Context, ns *namespace) {
 		// Only the current revision's ReplicaSet is judged (see
 		// CurrentReplicaSet); a Deployment keeps ten old ones by default.
 		for _, o := range h.Metadata.OwnerReferences {
-			if cur := ns.currentRS[o.UID]; owners[o.UID] && (cur == nil || laterRevision(rs, cur)) {
+			if d := deployments[o.UID]; d != nil && currentFor(d, rs, ns.currentRS[o.UID]) {
 				ns.currentRS[o.UID] = rs
 			}
 		}

@@ -3,6 +3,7 @@ package health
 import (
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -95,15 +96,18 @@ type PodFacts struct {
 type ContainerFacts struct {
 	Name string
 	Init bool
+	// Sidecar is set on an init container with restartPolicy Always: it
+	// keeps running beside the app containers and is judged like them.
+	Sidecar bool
 	// Ready and Running describe the current instance.
 	Ready, Running bool
 	// Waiting is the waiting reason (CrashLoopBackOff, ImagePullBackOff, …).
 	Waiting string
 	// Restarts is the kubelet's restartCount.
 	Restarts int32
-	// Crashed is set when an instance of the container has terminated:
-	// lastState.terminated, or the current state terminated.
-	Crashed bool
+	// Crashing is set when the container is down because an instance of it
+	// failed (see crashing); Restarts then says how often.
+	Crashing bool
 	// LastReason and LastExitCode describe the latest termination
 	// (Error, OOMKilled, Completed, …).
 	LastReason   string
@@ -120,17 +124,21 @@ func Facts(p *Pod) PodFacts {
 		f.Unschedulable, f.UnschedulableSince = true, c.LastTransitionTime.Time
 	}
 	for i, statuses := range [][]ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
-		for _, cs := range statuses {
-			c := ContainerFacts{Name: cs.Name, Init: i == 0, Ready: cs.Ready, Running: cs.State.Running != nil, Restarts: cs.RestartCount}
+		for j := range statuses {
+			cs := &statuses[j]
+			init := i == 0
+			c := ContainerFacts{Name: cs.Name, Init: init, Sidecar: init && isSidecar(p, cs.Name),
+				Ready: cs.Ready, Running: cs.State.Running != nil, Restarts: cs.RestartCount}
 			if w := cs.State.Waiting; w != nil {
 				c.Waiting = w.Reason
 			}
+			c.Crashing = crashing(cs, init && !c.Sidecar)
 			t := cs.State.Terminated
 			if t == nil {
 				t = cs.LastTerminationState.Terminated
 			}
 			if t != nil {
-				c.Crashed, c.LastReason, c.LastExitCode = true, t.Reason, t.ExitCode
+				c.LastReason, c.LastExitCode = t.Reason, t.ExitCode
 			}
 			f.Containers = append(f.Containers, c)
 		}
@@ -138,6 +146,69 @@ func Facts(p *Pod) PodFacts {
 	return f
 }
 
+// crashing reports whether cs is down because an instance of it failed.
+// A plain init container (once is true: it runs to completion, one after
+// the other) is crashing only while it waits in CrashLoopBackOff or has
+// just failed: running is another attempt, and exit 0 ("Completed") is
+// done, whatever failures came before (an init container that waits for
+// a database applied in the same sync fails a few times by design). An
+// app container or a sidecar is crashing in CrashLoopBackOff (even after
+// exit 0: it is meant to keep running), when its current instance failed,
+// or when it runs again, not ready, after a failure. Running and ready is
+// never crashing, whatever the restart count. Exit 0 alone is never a
+// failure: a container that keeps exiting 0 shows CrashLoopBackOff.
+func crashing(cs *ContainerStatus, once bool) bool {
+	w, t, last := cs.State.Waiting, cs.State.Terminated, cs.LastTerminationState.Terminated
+	switch {
+	case w != nil:
+		return w.Reason == "CrashLoopBackOff"
+	case t != nil:
+		return t.ExitCode != 0
+	case cs.State.Running != nil:
+		return !once && !cs.Ready && last != nil && last.ExitCode != 0
+	}
+	return false
+}
+
+// isSidecar reports whether the init container name of p has
+// restartPolicy Always (a native sidecar, Kubernetes 1.28+).
+func isSidecar(p *Pod, name string) bool {
+	for _, c := range p.Spec.InitContainers {
+		if c.Name == name {
+			return c.RestartPolicy == restartAlways
+		}
+	}
+	return false
+}
+
 // IsImageReason reports whether a waiting reason means the image cannot be
 // pulled (ErrImagePull, ImagePullBackOff, InvalidImageName, …).
 func IsImageReason(reason string) bool { return isImageReason(reason) }
+
+// SlimPod returns what a reader that follows a rollout need keep of p:
+// p itself when it shows a problem of its own or is neither ready nor
+// finished (the cause may be named from it, as Diagnose keeps such pods),
+// else a small record: identity, owners, revision labels, phase and the
+// Ready and PodScheduled conditions. Such a pod has no container that
+// Facts would call crashing or waiting (PodCause names none), so the
+// record drops the container statuses: on a shared namespace of thousands
+// of pods they would be most of what is kept.
+func SlimPod(p *Pod) *Pod {
+	if diagnosePod(p, nil).severity > 0 || (p.Status.Phase != podSucceeded && !podReady(p)) {
+		return p
+	}
+	s := &Pod{ObjectMeta: ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID,
+		Labels: p.Labels, DeletionTimestamp: p.DeletionTimestamp}}
+	s.OwnerReferences = make([]metav1.OwnerReference, len(p.OwnerReferences))
+	for i, o := range p.OwnerReferences {
+		s.OwnerReferences[i] = metav1.OwnerReference{Kind: o.Kind, Name: o.Name, UID: o.UID}
+	}
+	s.Spec.RestartPolicy = p.Spec.RestartPolicy
+	s.Status.Phase = p.Status.Phase
+	for _, c := range p.Status.Conditions {
+		if c.Type == podReadyCondition || c.Type == podScheduled {
+			s.Status.Conditions = append(s.Status.Conditions, Condition{Type: c.Type, Status: c.Status})
+		}
+	}
+	return s
+}

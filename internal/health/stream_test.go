@@ -22,7 +22,7 @@ func TestDecodeList(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var names []string
-			next, err := decodeList(strings.NewReader(tt.in), func(raw []byte) {
+			next, _, err := decodeList(strings.NewReader(tt.in), func(raw []byte) {
 				names = append(names, readHead(raw).Metadata.Name)
 				if !strings.Contains(tt.in, string(raw)) {
 					t.Errorf("item %s is not a whole element of the list", raw)

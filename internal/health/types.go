@@ -183,6 +183,9 @@ type Container struct {
 	Name      string               `json:"name"`
 	Image     string               `json:"image,omitempty"`
 	Resources ResourceRequirements `json:"resources,omitempty"`
+	// RestartPolicy Always makes an init container a sidecar: it runs
+	// beside the app containers and is restarted like them.
+	RestartPolicy string `json:"restartPolicy,omitempty"`
 }
 
 // ResourceRequirements holds a container's limits, by resource name.

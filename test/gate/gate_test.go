@@ -189,3 +189,64 @@ func TestForbidden(t *testing.T) {
 		t.Fatalf("exit %d, want 3 naming the pods permission", code)
 	}
 }
+
+// TestNewGenerationBeforeItsReplicaSet: the sync of a fix. Revision 1
+// crash-loops; the Deployment controller records generation 2 at revision
+// 2 (observedGeneration, annotation) before the gate's ReplicaSet watch
+// delivers the new ReplicaSet. The old revision's crash loop must not fail
+// the fix: the gate waits for the ReplicaSet of revision 2.
+func TestNewGenerationBeforeItsReplicaSet(t *testing.T) {
+	t.Parallel()
+	r := newRollout(t, setup{})
+	r.podStatus(crashed(5, true)) // revision 1, the broken one
+	d := r.deploy
+	d.Spec.Template.Spec.Containers[0].Image = "ghcr.io/acme/web:v3"
+	d.Annotations = map[string]string{"deployment.kubernetes.io/revision": "2"}
+	d, err := cluster.Client.AppsV1().Deployments(r.ns).Update(r.ctx, d, metav1.UpdateOptions{})
+	must(t, err)
+	r.deploy = d
+	r.deployStatus(func(st *appsv1.DeploymentStatus) { rolling(st); st.Replicas = 2 })
+
+	g := startGate(t, r, nil)
+	g.waitLog("waiting for the ReplicaSet of revision 2")
+	if !g.running() {
+		t.Fatalf("the gate ended on the previous revision's crash loop:\n%s", g.log())
+	}
+	r.rs = r.replicaSet("web-5c6b", "2")
+	r.pod = r.newPod("web-5c6b-k8", r.rs, running(false))
+	g.waitLog("0/1 new pods ready")
+	r.podStatus(running(true))
+	r.deployStatus(available)
+	wantSuccess(t, g)
+}
+
+// TestInitContainerFailedThenCompleted: an init container that waited for
+// a database applied in the same sync failed twice, then completed; the
+// pod runs and is ready. That is a healthy rollout, not a crash loop.
+func TestInitContainerFailedThenCompleted(t *testing.T) {
+	t.Parallel()
+	r := newRollout(t, setup{})
+	g := startGate(t, r, nil)
+	g.waitLog("0/1 new pods ready")
+	st := running(true)
+	st.InitContainerStatuses = []corev1.ContainerStatus{{Name: "wait-db", Image: "busybox", Ready: true, RestartCount: 2,
+		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}},
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error",
+			Message: "db:5432 connection refused"}}}}
+	r.podStatus(st)
+	g.waitLog("1/1 new pods ready")
+	r.deployStatus(available)
+	wantSuccess(t, g)
+}
+
+// TestJobDeadline: a gate Job whose activeDeadlineSeconds ends before
+// GATE_TIMEOUT (10m by default) would be killed by the Job controller with
+// no cause written. The gate reads its Job's deadline and ends its watch
+// first, leaving time to mark and to write why.
+func TestJobDeadline(t *testing.T) {
+	t.Parallel()
+	r := newRollout(t, setup{jobDeadline: 24})
+	r.podStatus(running(false))
+	g := startGate(t, r, nil)
+	wantFailure(t, g, "(the gate Job's activeDeadlineSeconds ends then", "Deployment web: 0/1 new pods ready")
+}

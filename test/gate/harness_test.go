@@ -44,6 +44,8 @@ type setup struct {
 	noPodRights bool
 	// markRights grants patch on deployments/status (GATE_MARK_DEGRADED).
 	markRights bool
+	// jobDeadline is the gate Job's activeDeadlineSeconds (0: none).
+	jobDeadline int64
 }
 
 // rollout is one sync in progress: the Application, Deployment web with its
@@ -169,6 +171,11 @@ func newRollout(t testing.TB, s setup) *rollout {
 		Spec: batchv1.JobSpec{BackoffLimit: ptr.To[int32](0), Template: corev1.PodTemplateSpec{Spec: spec}},
 	}, metav1.CreateOptions{})
 	must(t, err)
+	if s.jobDeadline > 0 {
+		job.Spec.ActiveDeadlineSeconds = ptr.To(s.jobDeadline)
+		job, err = c.BatchV1().Jobs(ns).Update(ctx, job, metav1.UpdateOptions{})
+		must(t, err)
+	}
 	_, err = c.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: gateJob + "-q7x2p", OwnerReferences: []metav1.OwnerReference{{
 			APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: job.UID, Controller: ptr.To(true)}}},

@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/syncreport/syncreport/internal/config"
+	"github.com/syncreport/syncreport/internal/gate"
 	"github.com/syncreport/syncreport/test/ship"
 )
 
@@ -269,8 +270,11 @@ func checkJobSpec(t *testing.T, u *unstructured.Unstructured, objs []*unstructur
 				t.Errorf("%s: GATE_TIMEOUT=%q: %v", id, v, err)
 			}
 		}
-		if spec.ActiveDeadlineSeconds == nil || time.Duration(*spec.ActiveDeadlineSeconds)*time.Second <= gateTimeout {
-			t.Errorf("%s: activeDeadlineSeconds %v must exceed GATE_TIMEOUT %s, so the gate ends on its own first", id, spec.ActiveDeadlineSeconds, gateTimeout)
+		// The chart and manifests/components/gate must both cover the
+		// gate's longest run, as the gate itself computes it.
+		if want := gate.JobDeadline(timeout, gateTimeout); spec.ActiveDeadlineSeconds == nil || time.Duration(*spec.ActiveDeadlineSeconds)*time.Second < want {
+			t.Errorf("%s: activeDeadlineSeconds %v must be at least %s (HOOK_TIMEOUT %s twice, GATE_TIMEOUT %s, a minute to mark and write the cause: gate.JobDeadline), or the kubelet kills the gate before it writes why",
+				id, ptrString(spec.ActiveDeadlineSeconds), want, timeout, gateTimeout)
 		}
 	}
 }
@@ -509,4 +513,11 @@ func grantsStatusPatch(t *testing.T, objs []*unstructured.Unstructured, ns, sa s
 		}
 	}
 	return false
+}
+
+func ptrString(p *int64) string {
+	if p == nil {
+		return "unset"
+	}
+	return fmt.Sprint(*p)
 }

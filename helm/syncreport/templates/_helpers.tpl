@@ -141,6 +141,33 @@ the form values.schema.json allows for hooks.gate.timeout.
 {{- end }}
 
 {{/*
+The seconds in a Go duration ("90s", "1m30s", "1.5m", "500ms"), rounded up:
+the form values.schema.json allows for config.timeout (HOOK_TIMEOUT).
+*/}}
+{{- define "syncreport.durationSeconds" -}}
+{{- $total := 0.0 }}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h)" . -1 }}
+{{- $n := regexFind "^[0-9.]+" . | float64 }}
+{{- $unit := trimPrefix (regexFind "^[0-9.]+" .) . }}
+{{- $factor := get (dict "ns" 0.000000001 "us" 0.000001 "µs" 0.000001 "ms" 0.001 "s" 1.0 "m" 60.0 "h" 3600.0) $unit }}
+{{- $total = addf $total (mulf $n $factor) }}
+{{- end }}
+{{- ceil $total | int }}
+{{- end }}
+
+{{/*
+The gate Job's activeDeadlineSeconds: the longest a gate run takes (locating
+and the first read, HOOK_TIMEOUT each, then GATE_TIMEOUT, then marking and
+writing the cause: gate.JobDeadline, which test/ship checks this against),
+and at least job.activeDeadlineSeconds.
+*/}}
+{{- define "syncreport.gateDeadline" -}}
+{{- $hook := include "syncreport.durationSeconds" .Values.config.timeout | int }}
+{{- $gate := include "syncreport.seconds" .Values.hooks.gate.timeout | int }}
+{{- max (add (mul 2 $hook) $gate 60) (int .Values.job.activeDeadlineSeconds) }}
+{{- end }}
+
+{{/*
 The Secret keys mounted as files into the hook container, as a JSON list of
 {name, dir, secret, key, env}: the file is dir/key and env names the variable
 that gets its path. One per credential, so each volume holds one file.
