@@ -61,7 +61,7 @@ type Config struct {
 	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug | info | warn | error"`
 
 	GateWave               string        `envconfig:"GATE_WAVE" desc:"gate: the sync wave it judges up to (default: its Job's argocd.argoproj.io/sync-wave annotation, else 0)"`
-	GateRestarts           int           `envconfig:"GATE_RESTARTS" default:"2" desc:"gate: restarts of a crashing container (CrashLoopBackOff, OOMKilled) that fail the rollout"`
+	GateRestarts           int           `envconfig:"GATE_RESTARTS" default:"2" desc:"gate: restarts after which a container that is down again (CrashLoopBackOff, an error exit, OOMKilled) fails the rollout"`
 	GateImagePullGrace     time.Duration `envconfig:"GATE_IMAGE_PULL_GRACE" default:"30s" desc:"gate: how long ErrImagePull/ImagePullBackOff may last before the rollout fails"`
 	GateConfigErrorGrace   time.Duration `envconfig:"GATE_CONFIG_ERROR_GRACE" default:"30s" desc:"gate: how long CreateContainerConfigError/CreateContainerError may last before the rollout fails"`
 	GateUnschedulableGrace time.Duration `envconfig:"GATE_UNSCHEDULABLE_GRACE" default:"2m" desc:"gate: how long a pod may stay unschedulable before the rollout fails"`

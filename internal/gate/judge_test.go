@@ -185,12 +185,25 @@ func TestJudge(t *testing.T) {
 		setup func(*fixture)
 		steps []step
 	}{
-		{"first crash, back-off, second crash: fails at the 2nd restart", nil, []step{
+		{"first crash, back-off, second crash: fails when the 2nd restart crashes", nil, []step{
 			{0, nil, waiting, "0/1 new pods ready"},
 			{5, podIs(crashed(0, true)), waiting, "CrashLoopBackOff"},
 			{15, podIs(crashed(1, false)), waiting, "restarting"},
 			{16, podIs(crashed(1, true)), waiting, "CrashLoopBackOff"},
-			{36, podIs(crashed(2, false)), failed, `Deployment web: pod web-2-x: container "app" restarting, last exit code 1 (2 restarts): panic: DATABASE_URL not set`},
+			// Running again is another attempt, which may well succeed: a
+			// dependency applied in the same sync can be up by now.
+			{36, podIs(crashed(2, false)), waiting, "restarting"},
+			{37, podIs(crashed(2, true)), failed, `Deployment web: pod web-2-x: container "app" CrashLoopBackOff, exit code 1 (2 restarts): panic: DATABASE_URL not set`},
+		}},
+		{"crashed while a dependency came up, then running and turning ready", nil, []step{
+			{0, podIs(crashed(1, true)), waiting, "CrashLoopBackOff"},
+			{20, podIs(crashed(2, false)), waiting, "restarting"},
+			{30, podIs(crashed(2, false)), waiting, "restarting"},
+			{31, podIs(func() health.PodStatus {
+				st := running(true)
+				st.ContainerStatuses[0].RestartCount = 2
+				return st
+			}()), waiting, "1/1 new pods ready"},
 		}},
 		{"repeated OOMKilled", nil, []step{
 			{0, podIs(func() health.PodStatus {
@@ -265,7 +278,8 @@ func TestJudge(t *testing.T) {
 			{1, func(f *fixture) { f.available() }, healthy, ""},
 		}},
 		{"sidecar crash loop", func(f *fixture) { f.sidecar() }, []step{
-			{0, podIs(withInit(running(false), sidecarRunning(2, false))), failed, `init container "wait-db" restarting, last exit code 1`},
+			{0, podIs(withInit(running(false), sidecarRunning(2, false))), waiting, ""},
+			{5, podIs(withInit(running(false), initState(2, health.ContainerState{Waiting: &health.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}))), failed, `init container "wait-db" CrashLoopBackOff, exit code 1`},
 		}},
 		{"app container exiting 0 in a crash loop", nil, []step{
 			{0, podIs(func() health.PodStatus {

@@ -132,7 +132,7 @@ func Facts(p *Pod) PodFacts {
 			if w := cs.State.Waiting; w != nil {
 				c.Waiting = w.Reason
 			}
-			c.Crashing = crashing(cs, init && !c.Sidecar)
+			c.Crashing = crashing(cs)
 			t := cs.State.Terminated
 			if t == nil {
 				t = cs.LastTerminationState.Terminated
@@ -147,25 +147,25 @@ func Facts(p *Pod) PodFacts {
 }
 
 // crashing reports whether cs is down because an instance of it failed.
-// A plain init container (once is true: it runs to completion, one after
+// A plain init container (it runs to completion, one after
 // the other) is crashing only while it waits in CrashLoopBackOff or has
 // just failed: running is another attempt, and exit 0 ("Completed") is
 // done, whatever failures came before (an init container that waits for
 // a database applied in the same sync fails a few times by design). An
 // app container or a sidecar is crashing in CrashLoopBackOff (even after
-// exit 0: it is meant to keep running), when its current instance failed,
-// or when it runs again, not ready, after a failure. Running and ready is
-// never crashing, whatever the restart count. Exit 0 alone is never a
-// failure: a container that keeps exiting 0 shows CrashLoopBackOff.
-func crashing(cs *ContainerStatus, once bool) bool {
-	w, t, last := cs.State.Waiting, cs.State.Terminated, cs.LastTerminationState.Terminated
-	switch {
+// exit 0: it is meant to keep running) or when its current instance
+// failed. Running is never crashing, ready or not, whatever failed before:
+// an app that crashed while a dependency applied in the same sync came up
+// runs again and waits for its readiness probe, and taking that for a
+// crash would fail a healthy rollout; a real crash loop shows again in its
+// back-off within seconds. Exit 0 alone is never a failure: a container
+// that keeps exiting 0 shows CrashLoopBackOff.
+func crashing(cs *ContainerStatus) bool {
+	switch w, t := cs.State.Waiting, cs.State.Terminated; {
 	case w != nil:
 		return w.Reason == "CrashLoopBackOff"
 	case t != nil:
 		return t.ExitCode != 0
-	case cs.State.Running != nil:
-		return !once && !cs.Ready && last != nil && last.ExitCode != 0
 	}
 	return false
 }

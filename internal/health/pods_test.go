@@ -100,17 +100,17 @@ func TestCrashing(t *testing.T) {
 		{"init just failed, before its back-off", initC, "", ContainerStatus{RestartCount: 2, State: failedBefore}, true},
 		{"init OOMKilled", initC, "", ContainerStatus{RestartCount: 2, State: ContainerState{Terminated: term(137, "OOMKilled")}}, true},
 		{"sidecar running and ready after restarts", sidecar, "", ContainerStatus{Ready: true, RestartCount: 5, State: running, LastTerminationState: failedBefore}, false},
-		{"sidecar running, not ready, after a failure", sidecar, "", ContainerStatus{RestartCount: 2, State: running, LastTerminationState: failedBefore}, true},
+		{"sidecar running, not ready, after a failure", sidecar, "", ContainerStatus{RestartCount: 2, State: running, LastTerminationState: failedBefore}, false},
 		{"sidecar in CrashLoopBackOff", sidecar, "", ContainerStatus{RestartCount: 2, State: waiting("CrashLoopBackOff")}, true},
 		{"app running and ready after restarts", app, "", ContainerStatus{Ready: true, RestartCount: 7, State: running, LastTerminationState: failedBefore}, false},
-		{"app running, not ready, after a failure", app, "", ContainerStatus{RestartCount: 2, State: running, LastTerminationState: failedBefore}, true},
+		{"app running, not ready, after a failure", app, "", ContainerStatus{RestartCount: 2, State: running, LastTerminationState: failedBefore}, false},
 		{"app running, not ready, after an exit 0", app, "", ContainerStatus{RestartCount: 2, State: running, LastTerminationState: ContainerState{Terminated: term(0, "Completed")}}, false},
 		{"app exiting 0 in CrashLoopBackOff", app, "", ContainerStatus{RestartCount: 2, State: waiting("CrashLoopBackOff"), LastTerminationState: ContainerState{Terminated: term(0, "Completed")}}, true},
 		{"app terminated with exit 0", app, "", ContainerStatus{RestartCount: 2, State: ContainerState{Terminated: term(0, "Completed")}}, false},
 		{"app terminated with exit 1", app, "", ContainerStatus{RestartCount: 2, State: failedBefore}, true},
 		{"app creating", app, "", ContainerStatus{State: waiting("ContainerCreating")}, false},
 		{"app of a run-to-completion pod, completed", app, restartOnFailure, ContainerStatus{RestartCount: 2, State: ContainerState{Terminated: term(0, "Completed")}, LastTerminationState: failedBefore}, false},
-		{"app of a run-to-completion pod, running after failures", app, restartOnFailure, ContainerStatus{RestartCount: 2, State: running, LastTerminationState: failedBefore}, true},
+		{"app of a run-to-completion pod, running after failures", app, restartOnFailure, ContainerStatus{RestartCount: 2, State: running, LastTerminationState: failedBefore}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := pod("web-1", func(p *Pod) {

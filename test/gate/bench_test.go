@@ -18,10 +18,10 @@ const (
 )
 
 // BenchmarkGateDetection measures, on loopback, the time from the status
-// write that makes a crash loop definitive (restartCount reaching
-// GATE_RESTARTS=2) to the exit of the gate process: the watch event, the
+// write that makes a crash loop definitive (the container down again after
+// GATE_RESTARTS=2 restarts) to the exit of the gate process: the watch event, the
 // judgement, the termination message and the exit. Each iteration stages a
-// fresh rollout whose pod has restarted once, starts the built binary and
+// fresh rollout whose pod runs again after two restarts, starts the built binary and
 // waits until it has judged that state before the timed write.
 //
 //	go test ./test/gate -run '^$' -bench GateDetection -benchtime 10x
@@ -30,13 +30,13 @@ func BenchmarkGateDetection(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		r := newRollout(b, setup{name: "bench"})
-		r.podStatus(crashed(1, true))
+		r.podStatus(crashed(2, false))
 		g := startGate(b, r, nil)
-		g.waitLog("CrashLoopBackOff, exit code 1 (1 restart)")
+		g.waitLog("restarting, last exit code 1 (2 restarts)")
 		b.StartTimer()
 
 		start := time.Now()
-		r.podStatus(crashed(2, false))
+		r.podStatus(crashed(2, true))
 		<-g.done
 		lat = append(lat, time.Since(start))
 

@@ -38,8 +38,9 @@ func wantSuccess(t *testing.T, g *gate) {
 }
 
 // TestCrashLoop: first crash, back-off, a restart that crashes again,
-// back-off, second restart: the gate fails at the second restart
-// (GATE_RESTARTS=2), naming the pod, the exit code and the message.
+// back-off, second restart that crashes too: the gate fails once the
+// container is down after GATE_RESTARTS=2 restarts, naming the pod, the
+// exit code and the message.
 func TestCrashLoop(t *testing.T) {
 	t.Parallel()
 	r := newRollout(t, setup{})
@@ -55,7 +56,14 @@ func TestCrashLoop(t *testing.T) {
 	if !g.running() {
 		t.Fatal("the gate gave up before the second restart")
 	}
+	// Running again after the second restart is another attempt, which may
+	// succeed (a dependency applied in the same sync came up): not yet.
 	r.podStatus(crashed(2, false))
+	g.waitLog("restarting, last exit code 1 (2 restarts)")
+	if !g.running() {
+		t.Fatal("the gate failed a container that runs again after its second restart")
+	}
+	r.podStatus(crashed(2, true))
 	wantFailure(t, g, "Deployment web: pod web-7d9f-x2: container", "exit code 1 (2 restarts): panic: DATABASE_URL not set")
 }
 

@@ -307,7 +307,7 @@ func TestHelmValuesAgreeWithConfig(t *testing.T) {
 	ctx := testContext(t)
 	root := repoRoot(t)
 	durations := []string{"2m", "90s", "1h30m", "0s", "0m", "0h0m0s", "0.0s", "-1s", "1.5m", "0.5s", "90", "2 minutes"}
-	urls := []string{"https://argocd.example.com", "http://proxy:8080/api/", "argocd.example.com", "https://", "ftp://x", "https://a b", "https:///path"}
+	urls := []string{"https://argocd.example.com", "http://proxy:8080/api/", "http://127.0.0.1:8080/api/", "http://[::1]:9/", "argocd.example.com", "https://", "ftp://x", "https://a b", "https:///path"}
 	gate := []string{"--set", "hooks.gate.enabled=true"}
 	for _, tc := range []struct {
 		key, name string
@@ -322,6 +322,7 @@ func TestHelmValuesAgreeWithConfig(t *testing.T) {
 		{"env.SLACK_ATTEMPT_TIMEOUT", "SLACK_ATTEMPT_TIMEOUT", durations, nil},
 		{"argocd.url", "ARGOCD_URL", urls, nil},
 		{"slack.apiURL", "SLACK_API_URL", urls, nil},
+		{"slack.webhookURL", "SLACK_WEBHOOK_URL", urls, nil},
 		{"env.NOTIFY_ON", "NOTIFY_ON", []string{"failed", "failed,degraded", "failure", "Failed", "failed;degraded"}, nil},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
