@@ -20,8 +20,9 @@ build: ## Build the hook binary into bin/hook (static, stripped).
 	CGO_ENABLED=0 go build -trimpath -ldflags="$(LDFLAGS)" -o bin/hook ./cmd/hook
 
 .PHONY: tools
-tools: ## Find (KUBEBUILDER_ASSETS, PATH) or build and cache etcd, kube-apiserver, kubectl and helm for the tests.
+tools: ## Find (KUBEBUILDER_ASSETS, PATH) or build and cache etcd, kube-apiserver, kubectl and helm for the tests, and mailpit (SMTP).
 	@hack/tools/install.sh
+	@hack/tools/install-mailpit.sh >/dev/null
 
 .PHONY: lint
 lint: ## gofmt and go vet (test/e2e is its own module: vetted by e2e).
@@ -43,7 +44,8 @@ e2e: ## Syncs under a real Argo CD (own module test/e2e; needs git and redis-ser
 # The counts are about 10 s each on the 2-core dev machine.
 FUZZ_TARGETS := ./internal/report:FuzzRender:50000 ./internal/report:FuzzRenderOutside:50000 ./internal/argocd:FuzzDecode:60000 \
 	./internal/recipients:FuzzCollect:120000 ./internal/notify:FuzzClassify:100000 \
-	./internal/health:FuzzPodCause:20000 ./internal/argocdapi:FuzzRevisionMetadata:100000
+	./internal/health:FuzzPodCause:20000 ./internal/argocdapi:FuzzRevisionMetadata:100000 \
+	./internal/report:FuzzEmailHTML:30000
 
 # Why counts and not a duration: with -fuzztime=10s Go's fuzz coordinator races
 # its own deadline against a worker still running an input and can fail the

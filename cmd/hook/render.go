@@ -20,7 +20,7 @@ import (
 func runRender(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("render", stderr)
 	file := fs.String("app-file", "", "Application document (JSON or YAML); - reads stdin")
-	format := fs.String("format", "text", "text | json | slack")
+	format := fs.String("format", "text", "text | json | slack | email (the HTML part of the email)")
 	argoURL := fs.String("argocd-url", os.Getenv("ARGOCD_URL"), "Argo CD UI base URL for the link (default: ARGOCD_URL)")
 	channel := fs.String("channel", os.Getenv("SLACK_CHANNEL"), "channel put in the slack payload (default: SLACK_CHANNEL)")
 	fs.Usage = func() {
@@ -44,9 +44,9 @@ func runRender(args []string, stdout, stderr io.Writer) error {
 		return usageErr("render: --app-file is required (a file, or - for stdin)")
 	}
 	switch *format {
-	case "text", "json", "slack":
+	case "text", "json", "slack", "email":
 	default:
-		return usageErr("render: --format %q: want text, json or slack", *format)
+		return usageErr("render: --format %q: want text, json, slack or email", *format)
 	}
 	if *argoURL != "" {
 		// The check `hook report` makes, so a preview never shows a broken link.
@@ -98,12 +98,19 @@ func helpRequested(args []string) bool {
 	return false
 }
 
-// write prints a report in one of the three formats; `report`'s stdout
+// write prints a report in one of the formats; `report`'s stdout
 // notifier uses it too, so the preview is exactly what the hook prints.
 func write(w io.Writer, format string, r report.Report, channel string) error {
 	switch format {
 	case "json":
 		return report.JSON(w, r)
+	case "email":
+		html, err := report.EmailHTML(r)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(w, html)
+		return err
 	case "slack":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -169,10 +169,11 @@ func awaitFinal(ctx context.Context, app *argocd.Application, o report.Options,
 	}
 }
 
-// deliver sends the report to every channel and, with SLACK_DM, to every
-// resolved user. A notifier outage is logged loudly; the caller decides
-// whether it fails the hook (FAIL_ON_DELIVERY_ERROR).
-func deliver(ctx context.Context, cfg *config.Config, r *report.Report, stdout io.Writer, log *slog.Logger) error {
+// deliverSlack sends the report to every channel and, with SLACK_DM, to
+// every resolved user, through the Slack side's notifier (NOTIFIER: a bot,
+// an incoming webhook or stdout). It resolves the recipients' Slack IDs
+// into r as it goes.
+func deliverSlack(ctx context.Context, cfg *config.Config, r *report.Report, stdout io.Writer, log *slog.Logger) error {
 	n, err := newNotifier(cfg, r, stdout, log)
 	if err != nil {
 		return err

@@ -83,7 +83,7 @@ Usage:
   hook --help                        this help and the environment variables
 
 Exit codes: 0 done; 1 internal error (a bug); 2 bad configuration or usage; 3 application not readable;
-4 delivery failed (only with FAIL_ON_DELIVERY_ERROR=true); 5 gate: the rollout failed or timed out;
+4 delivery to a destination failed (only with FAIL_ON_DELIVERY_ERROR=true); 5 gate: the rollout failed or timed out;
 6 interrupted (SIGTERM or SIGINT) before it finished.
 
 Environment:

@@ -128,7 +128,7 @@ func TestUsage(t *testing.T) {
 func TestRender(t *testing.T) {
 	clearEnv(t)
 	app := filepath.Join("..", "..", "internal", "report", "testdata", "apps", "syncfail-degraded.yaml")
-	for _, format := range []string{"text", "json", "slack"} {
+	for _, format := range []string{"text", "json", "slack", "email"} {
 		t.Run(format, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			err := run(context.Background(), []string{"render", "--app-file", app, "--format", format, "--channel", "#deploys"}, &out, &errb)
@@ -149,6 +149,10 @@ func TestRender(t *testing.T) {
 				}
 				if err := json.Unmarshal(out.Bytes(), &r); err != nil || r.Verdict != "failed" || len(r.Failures) != 1 {
 					t.Errorf("json: %v %+v", err, r)
+				}
+			case "email":
+				if !strings.HasPrefix(out.String(), "<!DOCTYPE html>") || !strings.Contains(out.String(), "web sync failed") {
+					t.Errorf("email: %s", out.String())
 				}
 			case "slack":
 				var m struct {

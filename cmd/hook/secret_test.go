@@ -29,6 +29,11 @@ func TestBadConfigLeaksNoSecret(t *testing.T) {
 	badKubeconfig := file("kubeconfig", "apiVersion: v1\nusers:\n- name: u\n  user:\n    token: "+canary+"\n  bad: [\n")
 	slack := map[string]string{"SLACK_TOKEN": "xoxb-" + canary, "SLACK_CHANNEL": "#d"}
 	argo := map[string]string{"ARGOCD_AUTH_TOKEN": canary}
+	smtp := map[string]string{"SMTP_HOST": "mail.example.com", "SMTP_FROM": "d@example.com", "SMTP_USERNAME": "u", "SMTP_PASSWORD": canary}
+	hook := map[string]string{"WEBHOOK_URL": "https://hooks.example.com/in/" + canary + "?k=" + canary, "WEBHOOK_SECRET": canary}
+	passwordFile := file("password", canary+"\n")
+	headers := file("headers", "Authorization: Bearer "+canary+"\nBad Header: "+canary+"\n")
+	forgedHeader := file("forged", "X-Syncreport-Signature: "+canary+"\n")
 	with := func(base map[string]string, kv ...string) map[string]string {
 		m := map[string]string{}
 		for k, v := range base {
@@ -65,6 +70,21 @@ func TestBadConfigLeaksNoSecret(t *testing.T) {
 		{"Argo CD token with space", with(argo, "ARGOCD_SERVER", "argocd.example.com", "ARGOCD_AUTH_TOKEN", canary+" x")},
 		{"token file without server", map[string]string{"ARGOCD_AUTH_TOKEN_FILE": tokenFile}},
 		{"kubeconfig that does not parse", map[string]string{"ARGOCD_KUBECONFIG_FILE": badKubeconfig}},
+		{"SMTP password with newline", with(smtp, "SMTP_PASSWORD", canary+"\nx")},
+		{"SMTP password and file", with(smtp, "SMTP_PASSWORD_FILE", passwordFile)},
+		{"SMTP password without user", with(smtp, "SMTP_USERNAME", "")},
+		{"SMTP plain text to a remote host", with(smtp, "SMTP_TLS", "none")},
+		{"SMTP password, bad port", with(smtp, "SMTP_PORT", "70000")},
+		{"SMTP password, bad CA file", with(smtp, "SMTP_CA_FILE", passwordFile)},
+		{"SMTP password file without host", map[string]string{"SMTP_PASSWORD_FILE": passwordFile, "SMTP_USERNAME": "u"}},
+		{"webhook URL plain http", with(hook, "WEBHOOK_URL", "http://hooks.example.com/in/"+canary)},
+		{"webhook URL malformed", with(hook, "WEBHOOK_URL", "hooks.example.com/in/"+canary)},
+		{"webhook URL with newline", with(hook, "WEBHOOK_URL", "https://hooks.example.com/in/"+canary+"\n")},
+		{"webhook without secret", with(hook, "WEBHOOK_SECRET", "")},
+		{"webhook secret without URL", map[string]string{"WEBHOOK_SECRET": canary}},
+		{"webhook headers malformed", with(hook, "WEBHOOK_HEADERS_FILE", headers)},
+		{"webhook header forged", with(hook, "WEBHOOK_HEADERS_FILE", forgedHeader)},
+		{"webhook set, other variable bad", with(hook, "HOOK_TIMEOUT", "forever")},
 		{"secrets set, other variable bad", with(with(slack, "HOOK_TIMEOUT", "forever"), "ARGOCD_SERVER", "argocd.example.com?token="+canary)},
 	}
 	for _, cmd := range []string{"report", "gate"} {

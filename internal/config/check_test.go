@@ -24,6 +24,9 @@ func TestCheckVariableAgreesWithLoad(t *testing.T) {
 		{"GATE_WAVE", "-5"}, {"GATE_WAVE", "1.5"}, {"GATE_RESTARTS", "0"}, {"GATE_TIMEOUT", "1h30m"},
 		{"GATE_IMAGE_PULL_GRACE", "0s"}, {"GATE_IMAGE_PULL_GRACE", "-1s"}, {"SLACK_CHANNEL_FAILED", "#incidents"},
 		{"ARGOCD_NAMESPACE", "argocd"}, {"ARGOCD_APP_NAME", "web"}, {"SLACK_ATTEMPT_TIMEOUT", "0s"},
+		{"SMTP_TLS", "tls"}, {"SMTP_TLS", "ssl"}, {"SMTP_PORT", "465"}, {"SMTP_PORT", "-1"}, {"SMTP_PORT", "70000"},
+		{"SMTP_HOST", "smtp.example.com:587"}, {"EMAIL_TO", "not-an-address"}, {"EMAIL_RECIPIENTS", "false"},
+		{"SMTP_ALLOW_PLAINTEXT", "maybe"}, {"WEBHOOK_URL", "hooks.example.com/x"}, {"WEBHOOK_URL", "http://hooks.example.com/x"},
 	} {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
 			for _, k := range keys() {

@@ -4,9 +4,11 @@
 package config
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"reflect"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/syncreport/syncreport/internal/notify"
 	"github.com/syncreport/syncreport/internal/redact"
 	"github.com/syncreport/syncreport/internal/safehttp"
 )
@@ -51,13 +54,31 @@ type Config struct {
 	SlackAPIURL         string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL (proxies, tests): https, or http to a loopback address only; redirects are not followed"`
 	StdoutFormat        string `envconfig:"STDOUT_FORMAT" default:"text" desc:"text | json | slack: what the stdout notifier prints"`
 
+	SMTPHost           string `envconfig:"SMTP_HOST" desc:"mail server: setting it sends the report by email too (to EMAIL_TO and the resolved people's addresses)"`
+	SMTPPort           int    `envconfig:"SMTP_PORT" default:"0" desc:"mail server port (0: 587 with starttls or none, 465 with tls)"`
+	SMTPTLS            string `envconfig:"SMTP_TLS" default:"starttls" desc:"starttls | tls | none: starttls is required (no fallback to clear text); tls is implicit TLS (port 465); none only to a loopback relay, or with SMTP_ALLOW_PLAINTEXT"`
+	SMTPAllowPlaintext bool   `envconfig:"SMTP_ALLOW_PLAINTEXT" default:"false" desc:"let SMTP_TLS=none reach a host other than loopback (a relay in the pod network): mail and password travel in clear"`
+	SMTPCAFile         string `envconfig:"SMTP_CA_FILE" desc:"CA bundle that signs the mail server's certificate (default: the system's)"`
+	SMTPFrom           string `envconfig:"SMTP_FROM" desc:"sender address, e.g. syncreport@example.com or \"Deploys <deploys@example.com>\"; required with SMTP_HOST"`
+	SMTPUsername       string `envconfig:"SMTP_USERNAME" desc:"AUTH user (PLAIN, else LOGIN, only over TLS); empty: no AUTH"`
+	SMTPPassword       string `envconfig:"SMTP_PASSWORD" desc:"AUTH password"`
+	SMTPPasswordFile   string `envconfig:"SMTP_PASSWORD_FILE" desc:"file holding the AUTH password (a mounted Secret)"`
+	EmailTo            string `envconfig:"EMAIL_TO" desc:"addresses that get every report by email, comma-separated"`
+	EmailRecipients    bool   `envconfig:"EMAIL_RECIPIENTS" default:"true" desc:"also email the resolved people who have an address (--info notify=, SSO user, commit author, annotations)"`
+
+	WebhookURL         string `envconfig:"WEBHOOK_URL" desc:"receiver of the signed JSON report (exactly render --format json): https, or http to a loopback address; a secret, never logged"`
+	WebhookURLFile     string `envconfig:"WEBHOOK_URL_FILE" desc:"file holding WEBHOOK_URL (a mounted Secret)"`
+	WebhookSecret      string `envconfig:"WEBHOOK_SECRET" desc:"HMAC-SHA256 key of the X-Syncreport-Signature header; required with WEBHOOK_URL"`
+	WebhookSecretFile  string `envconfig:"WEBHOOK_SECRET_FILE" desc:"file holding WEBHOOK_SECRET (a mounted Secret)"`
+	WebhookHeadersFile string `envconfig:"WEBHOOK_HEADERS_FILE" desc:"file of extra headers for the JSON webhook, one \"Name: value\" a line (a mounted Secret)"`
+
 	Diagnose            bool          `envconfig:"HOOK_DIAGNOSE" default:"true" desc:"read the live objects in this cluster to name the cause of a failure"`
 	LogLines            int           `envconfig:"HOOK_LOG_LINES" default:"0" desc:"last log lines of a crashing container to include (needs pods/log get; logs can hold secrets)"`
 	MaxRequests         int           `envconfig:"HOOK_MAX_REQUESTS" default:"20" desc:"cap on Kubernetes API requests spent on the diagnosis"`
 	RetryNotify         string        `envconfig:"RETRY_NOTIFY" default:"first" desc:"first | final | all: which failed attempts of a retrying sync are posted (first = the first and the final one)"`
 	Timeout             time.Duration `envconfig:"HOOK_TIMEOUT" default:"2m" desc:"deadline for the whole run: reading, diagnosis and delivery retries"`
-	SlackAttemptTimeout time.Duration `envconfig:"SLACK_ATTEMPT_TIMEOUT" default:"10s" desc:"bound on one Slack request, so a hung one leaves time within HOOK_TIMEOUT to retry"`
-	FailOnDeliveryError bool          `envconfig:"FAIL_ON_DELIVERY_ERROR" default:"false" desc:"exit 4 when Slack cannot be reached; by default a notifier outage never fails the sync"`
+	SlackAttemptTimeout time.Duration `envconfig:"SLACK_ATTEMPT_TIMEOUT" default:"10s" desc:"bound on one Slack request, SMTP conversation or webhook post, so a hung one leaves time within HOOK_TIMEOUT to retry"`
+	FailOnDeliveryError bool          `envconfig:"FAIL_ON_DELIVERY_ERROR" default:"false" desc:"exit 4 when any destination (Slack, email, webhook) could not be reached, even if others were; by default a notifier outage never fails the sync"`
 	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug | info | warn | error"`
 
 	GateWave               string        `envconfig:"GATE_WAVE" desc:"gate: the sync wave it judges up to (default: its Job's argocd.argoproj.io/sync-wave annotation, else 0)"`
@@ -68,6 +89,10 @@ type Config struct {
 	GateTimeout            time.Duration `envconfig:"GATE_TIMEOUT" default:"10m" desc:"gate: fail when the rollout is not healthy by then"`
 	GateMarkDegraded       bool          `envconfig:"GATE_MARK_DEGRADED" default:"false" desc:"gate: write ProgressDeadlineExceeded on a Deployment whose rollout it found broken, so Argo CD sees it Degraded and fails a multi-step sync at once (needs patch on deployments/status)"`
 	GateTerminationLog     string        `envconfig:"GATE_TERMINATION_LOG" default:"/dev/termination-log" desc:"gate: file that gets the one-line cause of a failure (the pod's terminationMessagePath)"`
+
+	// Read from files by Load, not variables themselves.
+	smtpRootCAs    *x509.CertPool
+	webhookHeaders http.Header
 }
 
 // Load reads the process environment (envconfig has no other source; tests
@@ -104,6 +129,7 @@ func Choices() map[string][]string {
 		"RETRY_NOTIFY":  {"first", "final", "all"},
 		"LOG_LEVEL":     {"debug", "info", "warn", "error"},
 		"NOTIFY_ON":     {"succeeded", "failed", "degraded", "progressing", "unknown"},
+		"SMTP_TLS":      {"starttls", "tls", "none"},
 	}
 }
 
@@ -183,7 +209,7 @@ func orList(l []string) string {
 func (c *Config) validateValues() error {
 	for _, e := range []struct{ name, v string }{
 		{"NOTIFIER", c.Notifier}, {"STDOUT_FORMAT", c.StdoutFormat},
-		{"RETRY_NOTIFY", c.RetryNotify}, {"LOG_LEVEL", c.LogLevel},
+		{"RETRY_NOTIFY", c.RetryNotify}, {"LOG_LEVEL", c.LogLevel}, {"SMTP_TLS", c.SMTPTLS},
 	} {
 		if err := checkChoice(e.name, e.v); err != nil {
 			return err
@@ -218,6 +244,19 @@ func (c *Config) validateValues() error {
 		if !safehttp.PlainHTTPAllowed(u) {
 			return errors.New("SLACK_WEBHOOK_URL: plain http would send the webhook in clear; use https (value not shown: it is a secret)")
 		}
+	}
+	if c.WebhookURL != "" {
+		// A secret, like SLACK_WEBHOOK_URL.
+		u, err := url.Parse(c.WebhookURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(c.WebhookURL, " \t\r\n") {
+			return errors.New("WEBHOOK_URL: not an http(s) URL (value not shown: it is a secret)")
+		}
+		if !safehttp.PlainHTTPAllowed(u) {
+			return errors.New("WEBHOOK_URL: plain http would send the report and its signature in clear; use https, http only to a loopback address (value not shown: it is a secret)")
+		}
+	}
+	if err := c.validateEmailValues(); err != nil {
+		return err
 	}
 	if err := checkURL("SLACK_API_URL", c.SlackAPIURL); err != nil {
 		return err
@@ -291,6 +330,15 @@ func (c *Config) validateCombination() error {
 			return fmt.Errorf("ARGOCD_KUBECONFIG_FILE: %w", unwrapPathError(err))
 		}
 	}
+	if err := c.validateEmailCombination(); err != nil {
+		return err
+	}
+	if c.WebhookURL != "" && c.WebhookSecret == "" {
+		return errors.New("WEBHOOK_SECRET: required with WEBHOOK_URL (the receiver checks the signature; WEBHOOK_SECRET_FILE names a mounted Secret)")
+	}
+	if c.WebhookURL == "" && (c.WebhookSecret != "" || c.WebhookHeadersFile != "") {
+		return errors.New("WEBHOOK_SECRET and WEBHOOK_HEADERS_FILE need WEBHOOK_URL")
+	}
 	if c.PodName != "" && c.PodNamespace == "" {
 		return errors.New("POD_NAMESPACE: required with POD_NAME (set both from the downward API)")
 	}
@@ -344,6 +392,9 @@ func Usage(w io.Writer) error {
 	t := reflect.TypeOf(Config{})
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", f.Tag.Get("envconfig"), f.Tag.Get("default"), f.Tag.Get("desc"))
 	}
 	return tw.Flush()
@@ -358,6 +409,9 @@ func (c *Config) readFiles() error {
 		{"SLACK_TOKEN", "SLACK_TOKEN_FILE", c.SlackTokenFile, &c.SlackToken},
 		{"SLACK_WEBHOOK_URL", "SLACK_WEBHOOK_URL_FILE", c.SlackWebhookURLFile, &c.SlackWebhookURL},
 		{"ARGOCD_AUTH_TOKEN", "ARGOCD_AUTH_TOKEN_FILE", c.ArgoCDAuthTokenFile, &c.ArgoCDAuthToken},
+		{"SMTP_PASSWORD", "SMTP_PASSWORD_FILE", c.SMTPPasswordFile, &c.SMTPPassword},
+		{"WEBHOOK_URL", "WEBHOOK_URL_FILE", c.WebhookURLFile, &c.WebhookURL},
+		{"WEBHOOK_SECRET", "WEBHOOK_SECRET_FILE", c.WebhookSecretFile, &c.WebhookSecret},
 	} {
 		if f.path == "" {
 			continue
@@ -374,6 +428,26 @@ func (c *Config) readFiles() error {
 			return fmt.Errorf("%s: %s is empty", f.fileVar, f.path)
 		}
 		*f.dst = v
+	}
+	if c.WebhookHeadersFile != "" {
+		b, err := os.ReadFile(c.WebhookHeadersFile)
+		if err != nil {
+			return fmt.Errorf("WEBHOOK_HEADERS_FILE: %w", unwrapPathError(err))
+		}
+		// Errors name the line, never the value: headers carry credentials.
+		if c.webhookHeaders, err = notify.ParseHeaders(string(b)); err != nil {
+			return fmt.Errorf("WEBHOOK_HEADERS_FILE: %s: %w", c.WebhookHeadersFile, err)
+		}
+	}
+	if c.SMTPCAFile != "" {
+		b, err := os.ReadFile(c.SMTPCAFile)
+		if err != nil {
+			return fmt.Errorf("SMTP_CA_FILE: %w", unwrapPathError(err))
+		}
+		c.smtpRootCAs = x509.NewCertPool()
+		if !c.smtpRootCAs.AppendCertsFromPEM(b) {
+			return fmt.Errorf("SMTP_CA_FILE: %s holds no PEM certificate", c.SMTPCAFile)
+		}
 	}
 	return nil
 }

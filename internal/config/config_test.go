@@ -12,7 +12,9 @@ func keys() []string {
 	var out []string
 	t := reflect.TypeOf(Config{})
 	for i := range t.NumField() {
-		out = append(out, t.Field(i).Tag.Get("envconfig"))
+		if k := t.Field(i).Tag.Get("envconfig"); k != "" {
+			out = append(out, k)
+		}
 	}
 	return out
 }

@@ -134,16 +134,15 @@ func (r Retrier) Do(ctx context.Context, name string, op func(context.Context) (
 		}
 
 		wait := b.NextBackOff()
-		var serr *Error
-		asked := errors.As(err, &serr) && serr.RetryAfter > 0
-		if asked {
-			wait = serr.RetryAfter
+		asked := false
+		if ra := retryAfterOf(err); ra > 0 {
+			wait, asked = ra, true
 		}
 		if deadline, ok := ctx.Deadline(); ok {
 			if left := time.Until(deadline); wait >= left {
 				why := fmt.Sprintf("next attempt in %s would be past the deadline in %s", wait.Round(time.Millisecond), left.Round(time.Millisecond))
 				if asked {
-					why = fmt.Sprintf("Slack asked to retry after %s, past the deadline in %s", wait, left.Round(time.Millisecond))
+					why = fmt.Sprintf("%s asked to retry after %s, past the deadline in %s", askedBy(name), wait, left.Round(time.Millisecond))
 				}
 				return attempts, &DeliveryError{Op: name, Attempts: attempts, Err: err, why: why}
 			}
@@ -153,7 +152,7 @@ func (r Retrier) Do(ctx context.Context, name string, op func(context.Context) (
 		if prev != nil && prev.Error() == err.Error() {
 			level = slog.LevelDebug
 		}
-		log.Log(ctx, level, "slack call failed, retrying",
+		log.Log(ctx, level, name+" call failed, retrying",
 			"notifier", name, "attempt", attempts, "retry_in", wait, "from_retry_after", asked, "err", err)
 
 		t := time.NewTimer(wait)
@@ -163,6 +162,29 @@ func (r Retrier) Do(ctx context.Context, name string, op func(context.Context) (
 			t.Stop()
 		}
 	}
+}
+
+// retryAfterOf is the wait the server asked for (429 or 503 with
+// Retry-After), from an *Error (Slack) or *HTTPError (JSON webhook) in
+// err's chain; 0 if none asked.
+func retryAfterOf(err error) time.Duration {
+	var serr *Error
+	if errors.As(err, &serr) {
+		return serr.RetryAfter
+	}
+	var herr *HTTPError
+	if errors.As(err, &herr) {
+		return herr.RetryAfter
+	}
+	return 0
+}
+
+// askedBy names who sent a Retry-After in the final error.
+func askedBy(op string) string {
+	if op == JSONWebhookName {
+		return "the webhook receiver"
+	}
+	return "Slack"
 }
 
 func orDefault(d, def time.Duration) time.Duration {

@@ -24,9 +24,12 @@ var update = flag.Bool("update", false, "rewrite docs/fault-matrix.md from this 
 // The secrets every scenario uses: none of them may appear in anything the
 // hook prints, nor in this test's output.
 const (
-	canary            = "CANARY"
-	canaryToken       = "xoxb-CANARY-5e1f0c2a9b7d4e63"
-	canaryWebhookPath = "/services/TCANARY00/BCANARY00/CANARYhookSECRET1234"
+	canary             = "CANARY"
+	canaryToken        = "xoxb-CANARY-5e1f0c2a9b7d4e63"
+	canaryWebhookPath  = "/services/TCANARY00/BCANARY00/CANARYhookSECRET1234"
+	canarySMTPPassword = "CANARY-smtp-5e1f0c2a"
+	canaryJSONPath     = "/in/CANARY-json-hook-path"
+	canaryJSONSecret   = "CANARY-json-hmac-secret"
 )
 
 const (
@@ -76,6 +79,11 @@ type scenario struct {
 	strict      bool              // FAIL_ON_DELIVERY_ERROR=true
 	timeout     time.Duration     // HOOK_TIMEOUT; 5s when zero
 
+	// dest is the only destination: "" (Slack), "email" or "json-webhook".
+	dest string
+	smtp smtpFault
+	hook hookFault
+
 	outcome  string
 	exit     int
 	attempts [2]int // delivery attempts, min and max; {1, 1} when zero
@@ -108,6 +116,31 @@ func fiveHundred(status int) scenario {
 	return scenario{name: fmt.Sprintf("slack-%d-once", status), fault: fmt.Sprintf("HTTP %d once", status),
 		slack: []slacktest.Fault{{Status: status}}, outcome: deliveredRetry, attempts: [2]int{2, 2},
 		cause: fmt.Sprintf("HTTP %d", status)}
+}
+
+// smtpFault stages the mail server (mailpit, STARTTLS with a test CA, AUTH).
+type smtpFault struct {
+	greylist  int32 // connections answered 451 at RCPT first
+	password  string
+	refuse    bool // the recipient is refused (550)
+	unknownCA bool // SMTP_CA_FILE holds another CA
+	down      bool // nothing listens
+}
+
+// hookFault stages the JSON webhook receiver: answers in order, then 204.
+type hookFault struct {
+	answers    []int
+	always     int
+	retryAfter string
+	location   string
+}
+
+func email(name, fault string, f smtpFault, outcome string, exit int, attempts [2]int, cause string) scenario {
+	return scenario{name: "email-" + name, fault: fault, dest: "email", smtp: f, outcome: outcome, exit: exit, attempts: attempts, cause: cause}
+}
+
+func jsonHook(name, fault string, f hookFault, outcome string, exit int, attempts [2]int, cause string) scenario {
+	return scenario{name: "json-webhook-" + name, fault: fault, dest: "json-webhook", hook: f, outcome: outcome, exit: exit, attempts: attempts, cause: cause}
 }
 
 var scenarios = []scenario{
@@ -190,6 +223,27 @@ var scenarios = []scenario{
 		webhookPath: "/services/TCANARY00/BCANARY00/CANARYunknown00000", outcome: notPermanent, cause: "no_service"},
 	webhookCode("channel_not_found"),
 	webhookCode("channel_is_archived"),
+
+	// Email (mailpit: STARTTLS with a test CA, AUTH; EMAIL_TO one address).
+	email("ok", "none (control)", smtpFault{}, delivered, 0, [2]int{}, ""),
+	email("greylisted-once", "451 at RCPT (greylisting), once", smtpFault{greylist: 1}, deliveredRetry, 0, [2]int{2, 2}, "SMTP 451 (temporary)"),
+	email("wrong-password", "535: wrong SMTP_PASSWORD", smtpFault{password: "CANARY-wrong"}, notPermanent, 0, [2]int{}, "SMTP 535 (permanent)"),
+	email("wrong-password-strict", "535: wrong SMTP_PASSWORD, FAIL_ON_DELIVERY_ERROR=true", smtpFault{password: "CANARY-wrong"}, notPermanent, 4, [2]int{}, "SMTP 535 (permanent)"),
+	email("recipient-refused", "550 at RCPT", smtpFault{refuse: true}, notPermanent, 0, [2]int{}, "SMTP 550 (permanent)"),
+	email("unknown-ca", "certificate signed by a CA not in SMTP_CA_FILE", smtpFault{unknownCA: true}, notPermanent, 0, [2]int{}, "SMTP_CA_FILE"),
+	{name: "email-server-down", fault: "nothing listens on SMTP_PORT (HOOK_TIMEOUT 3s)", dest: "email", smtp: smtpFault{down: true},
+		timeout: 3 * time.Second, outcome: notDeadline, attempts: [2]int{2, 20}, cause: "connection refused"},
+
+	// The signed JSON webhook (WEBHOOK_URL, WEBHOOK_SECRET).
+	jsonHook("ok", "none (control)", hookFault{}, delivered, 0, [2]int{}, ""),
+	jsonHook("500-once", "HTTP 500 once", hookFault{answers: []int{500}}, deliveredRetry, 0, [2]int{2, 2}, "HTTP 500"),
+	jsonHook("429-once", "429 with Retry-After: 1, once", hookFault{answers: []int{429}, retryAfter: "1"}, deliveredRetry, 0, [2]int{2, 2}, "HTTP 429"),
+	{name: "json-webhook-429-past-deadline", fault: "429 with Retry-After: 30 (HOOK_TIMEOUT 3s)", dest: "json-webhook",
+		hook: hookFault{always: 429, retryAfter: "30"}, timeout: 3 * time.Second, outcome: notRetryAfter, cause: "asked to retry after 30s"},
+	jsonHook("400", "HTTP 400", hookFault{always: 400}, notPermanent, 0, [2]int{}, "HTTP 400"),
+	jsonHook("400-strict", "HTTP 400, FAIL_ON_DELIVERY_ERROR=true", hookFault{always: 400}, notPermanent, 4, [2]int{}, "HTTP 400"),
+	jsonHook("redirect", "307 to another host (not followed)", hookFault{always: 307, location: "https://elsewhere.example/in/CANARY"},
+		notPermanent, 0, [2]int{}, "not followed"),
 }
 
 // row is what one scenario did.
@@ -266,10 +320,15 @@ func (sc scenario) run(t *testing.T) row {
 		"HOOK_TIMEOUT": timeout.String(), "SLACK_ATTEMPT_TIMEOUT": attemptTimeout,
 		"FAIL_ON_DELIVERY_ERROR": fmt.Sprint(sc.strict), "LOG_LEVEL": "debug",
 	}
-	if sc.webhook {
+	var other *otherDest
+	switch {
+	case sc.dest != "":
+		env["FAIL_ON_DELIVERY_ERROR"] = fmt.Sprint(sc.exit == 4)
+		other = sc.stageOther(t, env)
+	case sc.webhook:
 		path := or(sc.webhookPath, canaryWebhookPath)
 		env["SLACK_WEBHOOK_URL"] = strings.TrimSuffix(s.WebhookURL(), canaryWebhookPath) + path
-	} else {
+	default:
 		env["SLACK_TOKEN"] = or(sc.token, canaryToken)
 		env["SLACK_CHANNEL"] = or(sc.channel, channelID)
 		env["SLACK_API_URL"] = or(sc.apiURL, s.URL())
@@ -301,6 +360,9 @@ func (sc scenario) run(t *testing.T) row {
 		requests = len(s.Requests()) // an unknown webhook path is no endpoint
 	}
 	posts := len(s.Posts())
+	if other != nil {
+		requests, posts = other.requests(), other.received(t)
+	}
 	got := outcomeOf(res, lines, d, dedupHits, posts)
 
 	if got != sc.outcome {
@@ -316,7 +378,7 @@ func (sc scenario) run(t *testing.T) row {
 		t.Errorf("%d delivery attempts; want %d to %d", attempts, wantAttempts[0], wantAttempts[1])
 	}
 	// Every attempt reached Slack, except the one answered from history.
-	if sc.apiURL == "" && requests != attempts-dedupHits {
+	if sc.apiURL == "" && sc.dest != "email" && requests != attempts-dedupHits {
 		t.Errorf("Slack saw %d delivery requests; the hook reports %d attempts (%d found in history)", requests, attempts, dedupHits)
 	}
 	if g := proxy.appGets(); g < wantGets[0] || g > wantGets[1] {
@@ -333,7 +395,7 @@ func (sc scenario) run(t *testing.T) row {
 	}
 
 	return row{name: sc.name, fault: sc.fault, outcome: got, exit: res.exit, elapsed: res.elapsed,
-		attempts: attemptsText(proxy.appGets(), attempts, history, sc.webhook)}
+		attempts: attemptsText(proxy.appGets(), attempts, history, sc)}
 }
 
 func or(v, def string) string {
@@ -480,19 +542,22 @@ func outcomeOf(res result, lines []logLine, d *logLine, dedupHits, posts int) st
 	switch {
 	case strings.Contains(msg, "failed permanently"):
 		return notPermanent
-	case strings.Contains(msg, "Slack asked to retry after"):
+	case strings.Contains(msg, "asked to retry after"):
 		return notRetryAfter
 	}
 	return notDeadline
 }
 
-func attemptsText(gets, attempts, history int, webhook bool) string {
+func attemptsText(gets, attempts, history int, sc scenario) string {
 	var parts []string
 	if gets != 1 {
 		parts = append(parts, fmt.Sprintf("API %d", gets))
 	}
 	what := "Slack"
-	if webhook {
+	switch {
+	case sc.dest != "":
+		what = sc.dest
+	case sc.webhook:
 		what = "webhook"
 	}
 	parts = append(parts, fmt.Sprintf("%s %d", what, attempts))
@@ -511,7 +576,9 @@ Regenerate: ` + "`" + regen + "`" + `
 
 Generated by ` + "`test/faults`" + `: each row runs the built hook binary against a real kube-apiserver
 (faults injected by a reverse proxy in front of it) and the Slack test server (` + "`internal/slacktest`" + `),
-with a canary token and webhook path that must never appear in any output. ` + "`go test ./test/faults`" + `
+and, for the email and JSON webhook rows, mailpit (` + "`internal/mailpittest`" + `) and an httptest receiver that
+checks the signature, with a canary token, webhook paths, SMTP password and webhook secret that must
+never appear in any output. ` + "`go test ./test/faults`" + `
 fails when the scenario, outcome or exit columns differ from this file; attempts and time vary from
 run to run and are not compared. Attempts: Application GETs that reached the API server (when not 1),
 delivery attempts, and ` + "`conversations.history`" + ` reads of the duplicate check. ` + "`SLACK_ATTEMPT_TIMEOUT`" + ` is 2s

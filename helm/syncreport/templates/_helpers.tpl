@@ -118,7 +118,7 @@ The Secret with the Slack credentials, or nothing when there is none.
 Environment variables the chart sets itself; `env` may not repeat them.
 */}}
 {{- define "syncreport.managedEnv" -}}
-POD_NAME POD_NAMESPACE ARGOCD_NAMESPACE ARGOCD_APP_NAME ARGOCD_APP_NAMESPACE ARGOCD_URL ARGOCD_KUBECONFIG_FILE ARGOCD_SERVER ARGOCD_AUTH_TOKEN ARGOCD_AUTH_TOKEN_FILE ARGOCD_CA_FILE ARGOCD_INSECURE ARGOCD_PLAINTEXT NOTIFY_COMMIT_AUTHOR NOTIFIER SLACK_CHANNEL SLACK_API_URL SLACK_TOKEN SLACK_TOKEN_FILE SLACK_WEBHOOK_URL SLACK_WEBHOOK_URL_FILE STDOUT_FORMAT RETRY_NOTIFY HOOK_TIMEOUT FAIL_ON_DELIVERY_ERROR LOG_LEVEL HOOK_LOG_LINES GOMEMLIMIT GATE_TIMEOUT GATE_RESTARTS GATE_IMAGE_PULL_GRACE GATE_CONFIG_ERROR_GRACE GATE_UNSCHEDULABLE_GRACE GATE_MARK_DEGRADED
+POD_NAME POD_NAMESPACE ARGOCD_NAMESPACE ARGOCD_APP_NAME ARGOCD_APP_NAMESPACE ARGOCD_URL ARGOCD_KUBECONFIG_FILE ARGOCD_SERVER ARGOCD_AUTH_TOKEN ARGOCD_AUTH_TOKEN_FILE ARGOCD_CA_FILE ARGOCD_INSECURE ARGOCD_PLAINTEXT NOTIFY_COMMIT_AUTHOR NOTIFIER SLACK_CHANNEL SLACK_API_URL SLACK_TOKEN SLACK_TOKEN_FILE SLACK_WEBHOOK_URL SLACK_WEBHOOK_URL_FILE STDOUT_FORMAT RETRY_NOTIFY HOOK_TIMEOUT FAIL_ON_DELIVERY_ERROR LOG_LEVEL HOOK_LOG_LINES GOMEMLIMIT GATE_TIMEOUT GATE_RESTARTS GATE_IMAGE_PULL_GRACE GATE_CONFIG_ERROR_GRACE GATE_UNSCHEDULABLE_GRACE GATE_MARK_DEGRADED SMTP_HOST SMTP_PORT SMTP_TLS SMTP_ALLOW_PLAINTEXT SMTP_FROM SMTP_USERNAME SMTP_PASSWORD SMTP_PASSWORD_FILE SMTP_CA_FILE EMAIL_TO EMAIL_RECIPIENTS WEBHOOK_URL WEBHOOK_URL_FILE WEBHOOK_SECRET WEBHOOK_SECRET_FILE WEBHOOK_HEADERS_FILE
 {{- end }}
 
 {{/*
@@ -191,6 +191,20 @@ that gets its path. One per credential, so each volume holds one file.
 {{- $mounts = append $mounts (dict "name" "argocd-token" "dir" "/var/run/secrets/syncreport/argocd-token" "secret" $r.tokenSecret.name "key" $r.tokenSecret.key "env" "ARGOCD_AUTH_TOKEN_FILE") }}
 {{- with $r.caSecret.name }}
 {{- $mounts = append $mounts (dict "name" "argocd-ca" "dir" "/var/run/secrets/syncreport/argocd-ca" "secret" . "key" $r.caSecret.key "env" "ARGOCD_CA_FILE") }}
+{{- end }}
+{{- end }}
+{{- $e := $v.email }}
+{{- if and $e.host $e.passwordSecret.name }}
+{{- $mounts = append $mounts (dict "name" "smtp-password" "dir" "/var/run/secrets/syncreport/smtp-password" "secret" $e.passwordSecret.name "key" $e.passwordSecret.key "env" "SMTP_PASSWORD_FILE") }}
+{{- end }}
+{{- if and $e.host $e.caSecret.name }}
+{{- $mounts = append $mounts (dict "name" "smtp-ca" "dir" "/var/run/secrets/syncreport/smtp-ca" "secret" $e.caSecret.name "key" $e.caSecret.key "env" "SMTP_CA_FILE") }}
+{{- end }}
+{{- with $v.webhook.existingSecret }}
+{{- $mounts = append $mounts (dict "name" "webhook-url" "dir" "/var/run/secrets/syncreport/webhook-url" "secret" . "key" $v.webhook.urlKey "env" "WEBHOOK_URL_FILE") }}
+{{- $mounts = append $mounts (dict "name" "webhook-secret" "dir" "/var/run/secrets/syncreport/webhook-secret" "secret" . "key" $v.webhook.secretKey "env" "WEBHOOK_SECRET_FILE") }}
+{{- if $v.webhook.headersKey }}
+{{- $mounts = append $mounts (dict "name" "webhook-headers" "dir" "/var/run/secrets/syncreport/webhook-headers" "secret" . "key" $v.webhook.headersKey "env" "WEBHOOK_HEADERS_FILE") }}
 {{- end }}
 {{- end }}
 {{- toJson $mounts }}
@@ -304,6 +318,38 @@ containers:
             name: {{ $secret }}
             key: {{ $v.slack.webhookURLKey }}
             optional: true
+      {{- end }}
+      {{- with $v.email.host }}
+      - name: SMTP_HOST
+        value: {{ . | quote }}
+      {{- if $v.email.port }}
+      - name: SMTP_PORT
+        value: {{ $v.email.port | quote }}
+      {{- end }}
+      - name: SMTP_TLS
+        value: {{ $v.email.tls | quote }}
+      {{- if $v.email.allowPlaintext }}
+      - name: SMTP_ALLOW_PLAINTEXT
+        value: "true"
+      {{- end }}
+      - name: SMTP_FROM
+        value: {{ $v.email.from | quote }}
+      {{- with $v.email.to }}
+      - name: EMAIL_TO
+        value: {{ join "," . | quote }}
+      {{- end }}
+      - name: EMAIL_RECIPIENTS
+        value: {{ $v.email.recipients | quote }}
+      {{- with $v.email.username }}
+      - name: SMTP_USERNAME
+        value: {{ . | quote }}
+      {{- end }}
+      {{- end }}
+      {{- range $mounts }}
+      {{- if or (hasPrefix "SMTP_" .env) (hasPrefix "WEBHOOK_" .env) }}
+      - name: {{ .env }}
+        value: {{ printf "%s/%s" .dir .key | quote }}
+      {{- end }}
       {{- end }}
       - name: STDOUT_FORMAT
         value: {{ $v.config.stdoutFormat | quote }}
