@@ -111,6 +111,8 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 	switch {
 	case errors.Is(err, gate.ErrApplication):
 		return kindError{errUnreadable, fmt.Errorf("%w (read through %s)", err, readVia(cfg))}
+	case errors.Is(err, gate.ErrInternal):
+		return kindError{errPanic, err}
 	case errors.Is(err, gate.ErrWatch):
 		return kindError{errUnreadable, err}
 	case err != nil:

@@ -77,7 +77,7 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 	r.Recipients = recipients.Collect(app, string(r.Verdict), settings)
 	log.Info("verdict", "app", target.Namespace+"/"+target.Name, "verdict", string(r.Verdict),
 		"hook", r.Hook, "phase", r.Phase, "attempt", r.Attempt, "willRetry", r.WillRetry, "failures", len(r.Failures))
-	if !notifies(cfg.NotifyVerdicts(), r, target.SelfHook) {
+	if !notifies(cfg.NotifyVerdicts(), r, target) {
 		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "message", r.Message, "notifyOn", cfg.NotifyOn)
 		return nil
 	}
@@ -95,12 +95,16 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 // notifies applies NOTIFY_ON. A hook's report is the only one of its sync:
 // when it could not settle the outcome (progressing, unknown) that outcome
 // may still be a success, so it is posted whenever successes are, rather
-// than lost without a word. Other runs (the CronJob) follow NOTIFY_ON as is.
-func notifies(verdicts []string, r report.Report, selfHook string) bool {
+// than lost without a word. A run that could not read its own Job cannot
+// tell itself from the CronJob's and counts as a hook: a message too many
+// beats a sync nobody hears of. Other runs (the CronJob) follow NOTIFY_ON
+// as is.
+func notifies(verdicts []string, r report.Report, t argocd.Target) bool {
 	if slices.Contains(verdicts, string(r.Verdict)) {
 		return true
 	}
-	return selfHook != "" && (r.Verdict == report.Progressing || r.Verdict == report.Unknown) &&
+	hook := t.SelfHook != "" || t.Self == nil
+	return hook && (r.Verdict == report.Progressing || r.Verdict == report.Unknown) &&
 		slices.Contains(verdicts, string(report.Succeeded))
 }
 

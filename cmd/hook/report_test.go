@@ -73,25 +73,31 @@ func TestAwaitFinal(t *testing.T) {
 	}
 }
 
-// TestNotifies: a hook's unsettled outcome is posted when successes are.
+// TestNotifies: a hook's unsettled outcome is posted when successes are;
+// so is one of a run that could not read its own Job (it may be a hook).
 func TestNotifies(t *testing.T) {
 	def := []string{"succeeded", "failed", "degraded"}
+	job := &argocd.Ref{Group: "batch", Kind: "Job", Namespace: "web", Name: "report-now"}
 	for _, tt := range []struct {
 		verdicts []string
 		verdict  report.Verdict
+		self     *argocd.Ref
 		selfHook string
 		want     bool
 	}{
-		{def, report.Succeeded, "", true},
-		{def, report.Progressing, "", false},
-		{def, report.Unknown, "", false},
-		{def, report.Progressing, "PostSync", true},
-		{def, report.Unknown, "PostSync", true},
-		{[]string{"failed"}, report.Progressing, "PostSync", false},
-		{[]string{"failed"}, report.Succeeded, "PostSync", false},
+		{def, report.Succeeded, job, "", true},
+		{def, report.Progressing, job, "", false}, // the CronJob's Job
+		{def, report.Unknown, job, "", false},
+		{def, report.Progressing, job, "PostSync", true},
+		{def, report.Unknown, job, "PostSync", true},
+		{def, report.Progressing, nil, "", true}, // own Job unreadable
+		{[]string{"failed"}, report.Progressing, job, "PostSync", false},
+		{[]string{"failed"}, report.Progressing, nil, "", false},
+		{[]string{"failed"}, report.Succeeded, job, "PostSync", false},
 	} {
-		if got := notifies(tt.verdicts, report.Report{Verdict: tt.verdict}, tt.selfHook); got != tt.want {
-			t.Errorf("NOTIFY_ON=%v verdict %s hook %q: %v; want %v", tt.verdicts, tt.verdict, tt.selfHook, got, tt.want)
+		target := argocd.Target{Self: tt.self, SelfHook: tt.selfHook}
+		if got := notifies(tt.verdicts, report.Report{Verdict: tt.verdict}, target); got != tt.want {
+			t.Errorf("NOTIFY_ON=%v verdict %s self %v hook %q: %v; want %v", tt.verdicts, tt.verdict, tt.self, tt.selfHook, got, tt.want)
 		}
 	}
 }

@@ -202,7 +202,6 @@ func (g *Gate) Run(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %w", ErrApplication, err)
 	}
 	apps := make(chan *argocd.Application, 1)
-	go g.pollApp(ctx, apps)
 
 	st := newStore()
 	var pager *health.Pager
@@ -213,6 +212,12 @@ func (g *Gate) Run(ctx context.Context) (Result, error) {
 	}
 	w := newWatcher(ctx, o.Client, pager, st, log)
 	defer w.wait()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer w.recoverAs("re-reading the application")
+		g.pollApp(ctx, apps)
+	}()
 	defer cancel()
 
 	j := newJudge(o.Thresholds, o.Wave, o.Self)

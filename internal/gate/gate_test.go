@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+	clienttesting "k8s.io/client-go/testing"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/syncreport/syncreport/internal/argocd"
@@ -240,4 +241,50 @@ func TestStoreBounds(t *testing.T) {
 	if len(sp.events) != maxEvents || sp.events["e0099"] != nil || sp.events[fmt.Sprintf("e%04d", maxEvents+99)] == nil || sp.events["cm"] != nil {
 		t.Fatalf("%d events kept; oldest e0099 kept %v, ConfigMap's kept %v", len(sp.events), sp.events["e0099"] != nil, sp.events["cm"] != nil)
 	}
+}
+
+// TestRunPanicIsInternal: a panic in a watch loop or in the Application
+// poller (goroutines that run's recover does not see) ends Run with
+// ErrInternal instead of killing the process with the runtime's exit 2.
+func TestRunPanicIsInternal(t *testing.T) {
+	t.Run("watch loop", func(t *testing.T) {
+		f := newFixture(t)
+		f.pod("web-2-x", "web-2", running(false))
+		dyn := liveRollout(t, f)
+		dyn.PrependReactor("list", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
+			panic("boom in a list")
+		})
+		clk := clocktesting.NewFakeClock(t0)
+		r := stepUntil(t, clk, time.Second, startRun(t, f, dyn, clk))
+		if !errors.Is(r.err, ErrInternal) || !strings.Contains(r.err.Error(), "boom in a list") {
+			t.Fatalf("err %v, want ErrInternal naming the panic", r.err)
+		}
+	})
+	t.Run("application poller", func(t *testing.T) {
+		f := newFixture(t)
+		f.pod("web-2-x", "web-2", running(false))
+		reads := 0
+		clk := clocktesting.NewFakeClock(t0)
+		g, err := New(Options{
+			Client: liveRollout(t, f), Self: self, Thresholds: testThresholds, Clock: clk,
+			App: func(context.Context) (*argocd.Application, error) {
+				if reads++; reads > 1 {
+					panic("boom in a read")
+				}
+				return f.app, nil
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan run, 1)
+		go func() {
+			res, err := g.Run(context.Background())
+			done <- run{res, err}
+		}()
+		r := stepUntil(t, clk, DefaultAppInterval, done)
+		if !errors.Is(r.err, ErrInternal) || !strings.Contains(r.err.Error(), "boom in a read") {
+			t.Fatalf("err %v, want ErrInternal naming the panic", r.err)
+		}
+	})
 }

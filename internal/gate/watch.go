@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 // ErrWatch means a kind the gate needs may not be listed or watched; the
 // message names the resource, the namespace and the verbs to grant.
 var ErrWatch = errors.New("cannot watch the rollout")
+
+// ErrInternal is a bug in the gate (a recovered panic of one of its loops).
+var ErrInternal = errors.New("internal error (a bug, please report it)")
 
 // listPageSize bounds one LIST page. Streamed pages are read one object at
 // a time; through the dynamic client a page is held whole (some 10 MB for
@@ -74,6 +78,16 @@ func (w *watcher) fail(err error) {
 	}
 }
 
+// recoverAs turns a panic of a loop into the run's error: the process
+// must exit 1 ("a bug"), not with the runtime's 2, which the README
+// documents as bad configuration. Call it deferred.
+func (w *watcher) recoverAs(what string) {
+	if p := recover(); p != nil {
+		w.log.Error("panic", "in", what, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		w.fail(fmt.Errorf("%w: panic while %s: %v", ErrInternal, what, p))
+	}
+}
+
 // ensure starts the loops for the kinds and namespaces in need that are
 // not running yet.
 func (w *watcher) ensure(need map[string][]*kind) {
@@ -89,6 +103,7 @@ func (w *watcher) ensure(need map[string][]*kind) {
 			w.wg.Add(1)
 			go func() {
 				defer w.wg.Done()
+				defer w.recoverAs("watching " + key)
 				w.loop(ns, k)
 			}()
 		}

@@ -121,7 +121,7 @@ func Build(app *argocd.Application, o Options) Report {
 		r.WillRetry = true
 	}
 	r.Summary = summary(&r)
-	if r.Verdict == Failed {
+	if r.Verdict == Failed && !staleForPostSync(app, o) {
 		return r
 	}
 	// A success must not come before the sync's other hooks are done, nor
@@ -129,7 +129,7 @@ func Build(app *argocd.Application, o Options) Report {
 	// not recorded yet may be reading another operation.
 	switch wait, reason := Pending(app, o); {
 	case wait == WaitRecord, wait == WaitHooks && r.Verdict == Succeeded:
-		r.Verdict = Progressing
+		r.Verdict, r.WillRetry = Progressing, false
 		r.Message = reason
 		r.Summary = r.App.Name + " synced; PostSync hooks still running"
 		if wait == WaitRecord {
@@ -223,6 +223,19 @@ func Pending(app *argocd.Application, o Options) (Wait, string) {
 		return WaitHealth, "the application's health is " + orNone(h) + ", not Healthy"
 	}
 	return Ready, ""
+}
+
+// staleForPostSync reports a PostSync hook reading an operation that is
+// not its own: a PostSync hook runs only in a running operation, before
+// any SyncFail hook, so a failed operation in which it has no running entry
+// is an earlier one (a slow cache behind ARGOCD_SERVER, a read that raced
+// the new operation), and "failed" would be another sync's verdict.
+func staleForPostSync(app *argocd.Application, o Options) bool {
+	if o.SelfHook != HookPostSync {
+		return false
+	}
+	w, _ := Pending(app, o)
+	return w == WaitRecord
 }
 
 // inBackoff reports the pause between two attempts of a retried sync: Argo

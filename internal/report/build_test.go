@@ -246,6 +246,16 @@ func TestPending(t *testing.T) {
 				rs[len(rs)-1].HookPhase = "Succeeded"
 				a.Status.OperationState.Phase = "Succeeded"
 			}, o: Options{Self: self, SelfHook: HookPostSync}, want: WaitRecord, verdict: Progressing},
+		// A PostSync hook never runs in a failed operation before its
+		// entry exists: a failed one without it is an earlier sync's
+		// (a fix following a failed sync, read through a slow cache).
+		{name: "postsync hook reading the previous, failed operation", fixture: "postsync-healthy",
+			edit: func(a *argocd.Application) {
+				rs := a.Status.OperationState.SyncResult.Resources
+				rs[len(rs)-1].HookPhase = "Succeeded"
+				a.Status.OperationState.Phase = "Failed"
+				a.Status.OperationState.Message = "one or more synchronization tasks completed unsuccessfully"
+			}, o: Options{Self: self, SelfHook: HookPostSync}, want: WaitRecord, verdict: Progressing, contains: "has not recorded this hook"},
 		// A SyncFail hook knows the sync failed even before its entry is saved.
 		{name: "syncfail hook, own entry not saved yet", fixture: "syncfail-degraded", edit: dropSelf,
 			o:    Options{Self: &argocd.Ref{Group: "batch", Kind: "Job", Namespace: "web", Name: "syncreport-syncfail"}, SelfHook: HookSyncFail},
