@@ -12,10 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
-
 	"github.com/syncreport/syncreport/internal/config"
 	"github.com/syncreport/syncreport/test/ship"
 )
@@ -311,26 +307,19 @@ func TestSchemaAgreesWithConfig(t *testing.T) {
 func TestRenderedEnvValid(t *testing.T) {
 	for _, r := range renderAll(t) {
 		t.Run(r.name, func(t *testing.T) {
-			for _, u := range append(ship.Find(r.objs, "Job"), ship.Find(r.objs, "CronJob")...) {
-				containers, _, _ := unstructured.NestedSlice(u.Object, podSpecPath(u)...)
-				for _, raw := range containers {
-					var c corev1.Container
-					if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw.(map[string]any), &c); err != nil {
-						t.Fatal(err)
+			for _, hc := range hookContainers(t, r.objs) {
+				env := declaredEnv(t, r.objs, hc.c)
+				for _, e := range hc.c.Env {
+					if e.ValueFrom != nil {
+						delete(env, e.Name) // a Secret or the downward API: not ours to check
 					}
-					env := declaredEnv(t, r.objs, c)
-					for _, e := range c.Env {
-						if e.ValueFrom != nil {
-							delete(env, e.Name) // a Secret or the downward API: not ours to check
-						}
+				}
+				for name, value := range env {
+					if !slices.Contains(variables(), name) {
+						continue // TestEnvVarsKnownToHook
 					}
-					for name, value := range env {
-						if !slices.Contains(variables(), name) {
-							continue // TestEnvVarsKnownToHook
-						}
-						if err := config.CheckVariable(name, value); err != nil {
-							t.Errorf("%s: %s=%q: the hook refuses it: %v", ship.ID(u), name, value, err)
-						}
+					if err := config.CheckVariable(name, value); err != nil {
+						t.Errorf("%s: %s=%q: the hook refuses it: %v", ship.ID(hc.owner), name, value, err)
 					}
 				}
 			}

@@ -327,22 +327,39 @@ func TestEnvVarsKnownToHook(t *testing.T) {
 	notYet := map[string]bool{"HOOK_LOG_LINES": true, "NOTIFY_ON": true, "SLACK_CHANNEL_FAILED": true, "HTTPS_PROXY": true}
 	for _, r := range renderAll(t) {
 		t.Run(r.name, func(t *testing.T) {
-			for _, u := range append(ship.Find(r.objs, "Job"), ship.Find(r.objs, "CronJob")...) {
-				containers, _, _ := unstructured.NestedSlice(u.Object, podSpecPath(u)...)
-				for _, raw := range containers {
-					var c corev1.Container
-					if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw.(map[string]any), &c); err != nil {
-						t.Fatal(err)
-					}
-					for name := range declaredEnv(t, r.objs, c) {
-						if !known[name] && !(notYet[name] && !r.defaults) {
-							t.Errorf("%s sets %s, which the hook does not read (internal/config)", ship.ID(u), name)
-						}
+			for _, hc := range hookContainers(t, r.objs) {
+				for name := range declaredEnv(t, r.objs, hc.c) {
+					if !known[name] && !(notYet[name] && !r.defaults) {
+						t.Errorf("%s sets %s, which the hook does not read (internal/config)", ship.ID(hc.owner), name)
 					}
 				}
 			}
 		})
 	}
+}
+
+// hookContainer is a container of a rendered Job or CronJob, with its owner.
+type hookContainer struct {
+	owner *unstructured.Unstructured
+	c     corev1.Container
+}
+
+// hookContainers returns every container of the rendering's Jobs and
+// CronJobs.
+func hookContainers(t *testing.T, objs []*unstructured.Unstructured) []hookContainer {
+	t.Helper()
+	var out []hookContainer
+	for _, u := range append(ship.Find(objs, "Job"), ship.Find(objs, "CronJob")...) {
+		containers, _, _ := unstructured.NestedSlice(u.Object, podSpecPath(u)...)
+		for _, raw := range containers {
+			var c corev1.Container
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw.(map[string]any), &c); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, hookContainer{u, c})
+		}
+	}
+	return out
 }
 
 func podSpecPath(u *unstructured.Unstructured) []string {
