@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -27,6 +28,14 @@ func (c *Config) validateCommitStatusValues() error {
 	}
 	_, err := c.ForgeHosts()
 	return err
+}
+
+// validateCommitStatusCombination checks what needs several variables.
+func (c *Config) validateCommitStatusCombination() error {
+	if c.CommitStatusGitHubDeploy && c.CommitStatusGitHubToken == "" {
+		return errors.New("COMMIT_STATUS_GITHUB_DEPLOYMENTS needs COMMIT_STATUS_GITHUB_TOKEN or COMMIT_STATUS_GITHUB_TOKEN_FILE")
+	}
+	return nil
 }
 
 // ForgeHosts parses COMMIT_STATUS_GITHUB_HOSTS and COMMIT_STATUS_GITLAB_HOSTS:

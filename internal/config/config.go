@@ -344,6 +344,9 @@ func (c *Config) validateCombination() error {
 	if err := c.validateEmailCombination(); err != nil {
 		return err
 	}
+	if err := c.validateCommitStatusCombination(); err != nil {
+		return err
+	}
 	if c.WebhookURL != "" && c.WebhookSecret == "" {
 		return errors.New("WEBHOOK_SECRET: required with WEBHOOK_URL (the receiver checks the signature; WEBHOOK_SECRET_FILE names a mounted Secret)")
 	}
