@@ -309,9 +309,11 @@ func DeliverCommitStatuses(ctx context.Context, r Retrier, f *Forges, targets []
 			}, log)
 			if err != nil {
 				errs[i] = err
+				log.Error("report not delivered", "destination", CommitStatusName, "provider", string(h.Provider),
+					"repo", repo.String(), "sha", t.SHA, "attempts", attempts, "error", err.Error())
 				return
 			}
-			log.Info("commit status set", "destination", CommitStatusName, "provider", string(h.Provider),
+			log.Info("report delivered", "destination", CommitStatusName, "provider", string(h.Provider),
 				"repo", repo.String(), "sha", t.SHA, "state", string(st.State), "attempts", attempts)
 		})
 	}
