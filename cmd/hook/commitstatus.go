@@ -83,3 +83,42 @@ func commitTargets(srcs []argocd.SourceRevision, log *slog.Logger) []notify.Comm
 	}
 	return out
 }
+
+// gatePending sets "pending" commit statuses while the gate watches the
+// rollout, in the background, within HOOK_TIMEOUT; the returned func waits
+// for it. A failure is logged, never the gate's: the gate judges the
+// rollout, not the Git provider.
+func gatePending(ctx context.Context, cfg *config.Config, get func(context.Context) (*argocd.Application, error), log *slog.Logger) (wait func()) {
+	if cfg.CommitStatusGitHubToken == "" && cfg.CommitStatusGitLabToken == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("commit status: internal error", "destination", notify.CommitStatusName, "panic", fmt.Sprint(p))
+			}
+		}()
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		f, err := newForges(cfg)
+		if err != nil {
+			log.Error("commit status not set", "destination", notify.CommitStatusName, "error", err.Error())
+			return
+		}
+		app, err := get(ctx)
+		if err != nil {
+			log.Warn("commit status: cannot read the application for a pending status", "destination", notify.CommitStatusName, "error", err.Error())
+			return
+		}
+		r := report.Build(app, report.Options{ArgoCDURL: cfg.ArgoCDURL})
+		st := notify.CommitStatus{State: notify.Pending, Context: "syncreport/" + r.App.Name,
+			Description: "rollout in progress: the gate is watching it", TargetURL: r.URL, Environment: r.App.Name}
+		retrier := notify.Retrier{AttemptTimeout: cfg.SlackAttemptTimeout}
+		if err := notify.DeliverCommitStatuses(ctx, retrier, f, commitTargets(r.SourceRevisions, log), st, log); err != nil {
+			log.Warn("commit status: pending not set on every commit", "destination", notify.CommitStatusName, "error", err.Error())
+		}
+	}()
+	return func() { <-done }
+}

@@ -129,3 +129,32 @@ func TestCommitStatusDestinationConfigured(t *testing.T) {
 		}
 	}
 }
+
+// TestGatePending: while the gate watches, each Git source's commit shows
+// pending (GitHub) / running (GitLab) with the Argo CD link.
+func TestGatePending(t *testing.T) {
+	forge := forgetest.Start(t, forgetest.Options{GitHubToken: ghCanary, GitLabToken: glCanary})
+	forge.AddRepo("github", "acme/web", shaWeb)
+	forge.AddRepo("gitlab", "platform/web-config", shaConfig)
+	cfg := &config.Config{Timeout: 10 * time.Second, SlackAttemptTimeout: time.Second, ArgoCDURL: "https://argocd.example.com",
+		CommitStatusGitHubToken: ghCanary, CommitStatusGitHubHosts: "github.com=" + forge.GitHubURL(),
+		CommitStatusGitLabToken: glCanary, CommitStatusGitLabHosts: "gitlab.example.com=" + forge.GitLabURL()}
+	app := &argocd.Application{Metadata: argocd.Metadata{Name: "web", Namespace: "argocd"},
+		Spec: argocd.Spec{Sources: []argocd.Source{{RepoURL: "https://github.com/acme/web.git"}, {RepoURL: "https://gitlab.example.com/platform/web-config.git"}}},
+		Status: argocd.Status{OperationState: &argocd.OperationState{Phase: "Running",
+			SyncResult: &argocd.SyncResult{Revisions: []string{shaWeb, shaConfig}}}}}
+	var logs bytes.Buffer
+	wait := gatePending(context.Background(), cfg, func(context.Context) (*argocd.Application, error) { return app, nil },
+		slog.New(slog.NewJSONHandler(&logs, nil)))
+	wait()
+	got := map[string]string{}
+	for _, st := range forge.Statuses() {
+		got[st.Provider] = st.State
+		if st.TargetURL != "https://argocd.example.com/applications/argocd/web?operation=true" || st.Context != "syncreport/web" {
+			t.Errorf("status %+v", st)
+		}
+	}
+	if got["github"] != "pending" || got["gitlab"] != "running" || len(got) != 2 {
+		t.Fatalf("statuses %v, want github pending and gitlab running\n%s", got, logs.String())
+	}
+}
