@@ -20,7 +20,7 @@ func commitStatusSender(cfg *config.Config, r report.Report, log *slog.Logger) (
 		return nil, err
 	}
 	st := notify.CommitStatus{
-		State:       commitState(r.Verdict),
+		State:       commitState(r),
 		Context:     "syncreport/" + r.App.Name,
 		Description: report.StatusLine(r),
 		TargetURL:   r.URL,
@@ -46,13 +46,17 @@ func newForges(cfg *config.Config) (*notify.Forges, error) {
 }
 
 // commitState maps the verdict: failed and degraded are failures; an
-// outcome still open (progressing, or one the hook could not settle) is
-// pending, never a success or a failure it has not seen.
-func commitState(v report.Verdict) notify.State {
-	switch v {
+// outcome still open (progressing, one the hook could not settle, or a
+// failed attempt Argo CD will retry) is pending, never a success or a
+// failure it has not seen. The description says which.
+func commitState(r report.Report) notify.State {
+	switch r.Verdict {
 	case report.Succeeded:
 		return notify.Success
 	case report.Failed, report.Degraded:
+		if r.WillRetry {
+			return notify.Pending
+		}
 		return notify.Failure
 	}
 	return notify.Pending

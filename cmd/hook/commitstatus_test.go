@@ -106,12 +106,20 @@ func errText(err error) string {
 }
 
 func TestCommitState(t *testing.T) {
-	for v, want := range map[report.Verdict]notify.State{
-		report.Succeeded: notify.Success, report.Failed: notify.Failure, report.Degraded: notify.Failure,
-		report.Progressing: notify.Pending, report.Unknown: notify.Pending,
+	for _, tc := range []struct {
+		v     report.Verdict
+		retry bool
+		want  notify.State
+	}{
+		{report.Succeeded, false, notify.Success},
+		{report.Failed, false, notify.Failure},
+		{report.Degraded, false, notify.Failure},
+		{report.Failed, true, notify.Pending}, // Argo CD will retry: not over yet
+		{report.Progressing, false, notify.Pending},
+		{report.Unknown, false, notify.Pending},
 	} {
-		if got := commitState(v); got != want {
-			t.Errorf("%s → %s, want %s", v, got, want)
+		if got := commitState(report.Report{Verdict: tc.v, WillRetry: tc.retry}); got != tc.want {
+			t.Errorf("%s (will retry %v) → %s, want %s", tc.v, tc.retry, got, tc.want)
 		}
 	}
 }
