@@ -134,3 +134,52 @@ func TestMultiSourceCommitStatus(t *testing.T) {
 	}
 	s.logShapes()
 }
+
+// Scenario 12b: with the gate (manifests/components/gate), the commit shows
+// "pending" while the gate watches the rollout, then the PostSync report's
+// "success": the final state always comes last, since the gate waits for
+// its pending status before it exits and Argo CD starts PostSync after it.
+func TestGateCommitStatusPending(t *testing.T) {
+	const (
+		app     = "s12b-gate"
+		ghToken = "ghp_e2eGateToken"
+		repo    = "acme/s12b-gate"
+	)
+	forge := forgetest.Start(t, forgetest.Options{GitHubToken: ghToken})
+	u, err := url.Parse(stack.Git.URL("x"))
+	must(t, err)
+	s := newScenario(t, app, "", map[string]string{
+		"COMMIT_STATUS_GITHUB_TOKEN": ghToken, "COMMIT_STATUS_GITHUB_HOSTS": u.Host + "=" + forge.GitHubURL(),
+	}, "gate")
+	rev, err := stack.Git.Commit(s.ctx, repo, "web 1.0.0", map[string]string{"syncreport.yaml": s.hooks,
+		"web.yaml": deployment("web", "registry.e2e.test/web:1.0.0", "", 0), "svc.yaml": service})
+	must(t, err)
+	forge.AddRepo("github", repo, rev)
+	must(t, stack.CreateApp(s.ctx, e2e.AppSpec{Name: app, Repo: repo, Dest: s.dest}))
+	t0 := s.sync()
+	wantOperation(t, s.waitFinished(t0), "Succeeded", "Healthy")
+	wantReport(t, s.messages(1)[0], "succeeded", 1, app+" synced and healthy")
+	var states []string
+	err = pollUntil(s.ctx, func() bool {
+		states = states[:0]
+		for _, st := range forge.Statuses() {
+			if st.SHA == rev && st.Context == "syncreport/"+app {
+				states = append(states, st.State+": "+st.Description)
+			}
+		}
+		return len(states) >= 2
+	})
+	if err != nil || len(states) != 2 || states[0] != "pending: rollout in progress: the gate is watching it" || states[1] != "success: synced and healthy" {
+		t.Fatalf("statuses on %s: %q (%v); want pending from the gate, then success\n%s", rev[:7], states, err, s.hookLogs())
+	}
+	var gate int
+	for _, r := range s.runs() {
+		if r.HookType == "Sync" {
+			gate++
+		}
+	}
+	if gate != 1 {
+		t.Errorf("%d gate runs, want 1\n%s", gate, s.hookLogs())
+	}
+	s.logShapes()
+}
