@@ -18,7 +18,7 @@ import (
 )
 
 // deliver sends the report to every configured destination (Slack or
-// stdout, email, the JSON webhook) at once: each retries on its own within
+// stdout, email, the JSON webhook, commit statuses) at once: each retries on its own within
 // ctx (HOOK_TIMEOUT), and one failing or hanging never holds up the others.
 // It logs one line per destination and returns their failures joined; the
 // caller decides whether they fail the hook (FAIL_ON_DELIVERY_ERROR).
@@ -40,6 +40,12 @@ func deliver(ctx context.Context, cfg *config.Config, r *report.Report, stdout i
 			dests = append(dests, destination{name, send})
 		case notify.JSONWebhookName:
 			send, err := webhookSender(cfg, *r, log)
+			if err != nil {
+				send = func(context.Context) error { return err }
+			}
+			dests = append(dests, destination{name, send})
+		case notify.CommitStatusName:
+			send, err := commitStatusSender(cfg, *r, log)
 			if err != nil {
 				send = func(context.Context) error { return err }
 			}

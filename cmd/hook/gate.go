@@ -107,7 +107,13 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return kindError{errUsage, err}
 	}
+	// Commit statuses say "pending" while the gate watches; the report's
+	// hook sets the final state after the gate's Job is done.
+	waitPending := gatePending(ctx, cfg, func(ctx context.Context) (*argocd.Application, error) {
+		return rd.get(ctx, target.Namespace, target.Name)
+	}, log)
 	res, err := g.Run(ctx)
+	waitPending()
 	switch {
 	case errors.Is(err, gate.ErrApplication):
 		return kindError{errUnreadable, fmt.Errorf("%w (read through %s)", err, readVia(cfg))}

@@ -86,6 +86,11 @@ func TestBadConfigLeaksNoSecret(t *testing.T) {
 		{"webhook header forged", with(hook, "WEBHOOK_HEADERS_FILE", forgedHeader)},
 		{"webhook set, other variable bad", with(hook, "HOOK_TIMEOUT", "forever")},
 		{"secrets set, other variable bad", with(with(slack, "HOOK_TIMEOUT", "forever"), "ARGOCD_SERVER", "argocd.example.com?token="+canary)},
+		{"GitHub token with newline", map[string]string{"COMMIT_STATUS_GITHUB_TOKEN": "ghp_" + canary + "\nx"}},
+		{"GitLab token and file", map[string]string{"COMMIT_STATUS_GITLAB_TOKEN": canary, "COMMIT_STATUS_GITLAB_TOKEN_FILE": passwordFile}},
+		{"GitHub token, API URL with user info", map[string]string{"COMMIT_STATUS_GITHUB_TOKEN": canary, "COMMIT_STATUS_GITHUB_HOSTS": "ghe.example.com=https://u:" + canary + "@ghe.example.com/api/v3?t=" + canary}},
+		{"GitLab token, plain http API", map[string]string{"COMMIT_STATUS_GITLAB_TOKEN": canary, "COMMIT_STATUS_GITLAB_HOSTS": "gitlab.example.com=http://gitlab.example.com/api/v4?private_token=" + canary}},
+		{"GitLab token, host with user info", map[string]string{"COMMIT_STATUS_GITLAB_TOKEN": canary, "COMMIT_STATUS_GITLAB_HOSTS": "u:" + canary + "@gitlab.example.com"}},
 	}
 	for _, cmd := range []string{"report", "gate"} {
 		for _, tt := range tests {

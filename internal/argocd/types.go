@@ -136,6 +136,9 @@ type Operation struct {
 type SyncOperation struct {
 	Revision  string   `json:"revision,omitempty"`
 	Revisions []string `json:"revisions,omitempty"`
+	// Source and Sources override the app's for this operation (a rollback).
+	Source  *Source  `json:"source,omitempty"`
+	Sources []Source `json:"sources,omitempty"`
 }
 
 // InitiatedBy is `{}` without login, `{"username":…}` for users and
@@ -156,6 +159,9 @@ type SyncResult struct {
 	Resources []ResourceResult `json:"resources,omitempty"`
 	Revision  string           `json:"revision,omitempty"`
 	Revisions []string         `json:"revisions,omitempty"`
+	// Source and Sources are what this sync deployed, in the order of Revisions.
+	Source  *Source  `json:"source,omitempty"`
+	Sources []Source `json:"sources,omitempty"`
 }
 
 // ResourceResult is one resource or hook in syncResult.resources. Failed

@@ -72,6 +72,14 @@ type Config struct {
 	WebhookSecretFile  string `envconfig:"WEBHOOK_SECRET_FILE" desc:"file holding WEBHOOK_SECRET (a mounted Secret)"`
 	WebhookHeadersFile string `envconfig:"WEBHOOK_HEADERS_FILE" desc:"file of extra headers for the JSON webhook, one \"Name: value\" a line (a mounted Secret)"`
 
+	CommitStatusGitHubToken     string `envconfig:"COMMIT_STATUS_GITHUB_TOKEN" desc:"GitHub token: setting it sets a commit status syncreport/<app> on each Git source's deployed commit hosted on COMMIT_STATUS_GITHUB_HOSTS (permission commit statuses: write; docs/commit-status.md)"`
+	CommitStatusGitHubTokenFile string `envconfig:"COMMIT_STATUS_GITHUB_TOKEN_FILE" desc:"file holding COMMIT_STATUS_GITHUB_TOKEN (a mounted Secret)"`
+	CommitStatusGitHubHosts     string `envconfig:"COMMIT_STATUS_GITHUB_HOSTS" default:"github.com" desc:"Git hosts of repoURLs that are GitHub, comma-separated: host, or host=API base URL (default https://api.github.com for github.com, https://<host>/api/v3 for GitHub Enterprise Server)"`
+	CommitStatusGitHubDeploy    bool   `envconfig:"COMMIT_STATUS_GITHUB_DEPLOYMENTS" default:"false" desc:"also record a GitHub deployment per commit with environment = the app, and its status (permission deployments: write)"`
+	CommitStatusGitLabToken     string `envconfig:"COMMIT_STATUS_GITLAB_TOKEN" desc:"GitLab token: setting it sets a commit status syncreport/<app> on each Git source's deployed commit hosted on COMMIT_STATUS_GITLAB_HOSTS (scope api, role Developer; docs/commit-status.md)"`
+	CommitStatusGitLabTokenFile string `envconfig:"COMMIT_STATUS_GITLAB_TOKEN_FILE" desc:"file holding COMMIT_STATUS_GITLAB_TOKEN (a mounted Secret)"`
+	CommitStatusGitLabHosts     string `envconfig:"COMMIT_STATUS_GITLAB_HOSTS" default:"gitlab.com" desc:"Git hosts of repoURLs that are GitLab, comma-separated: host, or host=API base URL (default https://<host>/api/v4)"`
+
 	Diagnose            bool          `envconfig:"HOOK_DIAGNOSE" default:"true" desc:"read the live objects in this cluster to name the cause of a failure"`
 	LogLines            int           `envconfig:"HOOK_LOG_LINES" default:"0" desc:"last log lines of a crashing container to include (needs pods/log get; logs can hold secrets)"`
 	MaxRequests         int           `envconfig:"HOOK_MAX_REQUESTS" default:"20" desc:"cap on Kubernetes API requests spent on the diagnosis"`
@@ -258,6 +266,9 @@ func (c *Config) validateValues() error {
 	if err := c.validateEmailValues(); err != nil {
 		return err
 	}
+	if err := c.validateCommitStatusValues(); err != nil {
+		return err
+	}
 	if err := checkURL("SLACK_API_URL", c.SlackAPIURL); err != nil {
 		return err
 	}
@@ -331,6 +342,9 @@ func (c *Config) validateCombination() error {
 		}
 	}
 	if err := c.validateEmailCombination(); err != nil {
+		return err
+	}
+	if err := c.validateCommitStatusCombination(); err != nil {
 		return err
 	}
 	if c.WebhookURL != "" && c.WebhookSecret == "" {
@@ -412,6 +426,8 @@ func (c *Config) readFiles() error {
 		{"SMTP_PASSWORD", "SMTP_PASSWORD_FILE", c.SMTPPasswordFile, &c.SMTPPassword},
 		{"WEBHOOK_URL", "WEBHOOK_URL_FILE", c.WebhookURLFile, &c.WebhookURL},
 		{"WEBHOOK_SECRET", "WEBHOOK_SECRET_FILE", c.WebhookSecretFile, &c.WebhookSecret},
+		{"COMMIT_STATUS_GITHUB_TOKEN", "COMMIT_STATUS_GITHUB_TOKEN_FILE", c.CommitStatusGitHubTokenFile, &c.CommitStatusGitHubToken},
+		{"COMMIT_STATUS_GITLAB_TOKEN", "COMMIT_STATUS_GITLAB_TOKEN_FILE", c.CommitStatusGitLabTokenFile, &c.CommitStatusGitLabToken},
 	} {
 		if f.path == "" {
 			continue

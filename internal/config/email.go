@@ -108,12 +108,13 @@ func (c *Config) WebhookHeaders() http.Header { return c.webhookHeaders }
 
 // Destinations lists where the report goes, in the order they are logged:
 // the Slack side (Transport: "slack", "webhook" or "stdout"), "email" with
-// SMTP_HOST, "json-webhook" with WEBHOOK_URL. NOTIFIER=auto prints to stdout
+// SMTP_HOST, "json-webhook" with WEBHOOK_URL, "commit-status" with a GitHub
+// or GitLab token. NOTIFIER=auto prints to stdout
 // only when no other destination is configured.
 func (c *Config) Destinations() []string {
 	var out []string
 	t := c.Transport()
-	if t != "stdout" || c.Notifier == "stdout" || (c.SMTPHost == "" && c.WebhookURL == "") {
+	if t != "stdout" || c.Notifier == "stdout" || (c.SMTPHost == "" && c.WebhookURL == "" && !c.commitStatus()) {
 		out = append(out, t)
 	}
 	if c.SMTPHost != "" {
@@ -121,6 +122,9 @@ func (c *Config) Destinations() []string {
 	}
 	if c.WebhookURL != "" {
 		out = append(out, notify.JSONWebhookName)
+	}
+	if c.commitStatus() {
+		out = append(out, notify.CommitStatusName)
 	}
 	return out
 }

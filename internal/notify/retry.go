@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -176,6 +177,10 @@ func retryAfterOf(err error) time.Duration {
 	if errors.As(err, &herr) {
 		return herr.RetryAfter
 	}
+	var ferr *ForgeError
+	if errors.As(err, &ferr) {
+		return ferr.RetryAfter
+	}
 	return 0
 }
 
@@ -183,6 +188,9 @@ func retryAfterOf(err error) time.Duration {
 func askedBy(op string) string {
 	if op == JSONWebhookName {
 		return "the webhook receiver"
+	}
+	if strings.HasPrefix(op, CommitStatusName) {
+		return "the Git provider"
 	}
 	return "Slack"
 }

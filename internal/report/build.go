@@ -59,6 +59,8 @@ func Build(app *argocd.Application, o Options) Report {
 		Recipients:  []recipients.Recipient{},
 		Revisions:   revisions(app),
 		URL:         appURL(o.ArgoCDURL, app),
+
+		SourceRevisions: app.SourceRevisions(),
 	}
 	if r.Revisions == nil {
 		r.Revisions = []string{}

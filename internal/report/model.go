@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/syncreport/syncreport/internal/argocd"
 	"github.com/syncreport/syncreport/internal/recipients"
 )
 
@@ -63,6 +64,11 @@ type Report struct {
 	// Partial is set when the live diagnosis could not look at everything.
 	Partial bool   `json:"partial,omitempty"`
 	URL     string `json:"url,omitempty"`
+
+	// SourceRevisions pairs each source with the revision this operation
+	// deploys, for commit statuses. Not part of the JSON contract (Sources
+	// and Revisions are).
+	SourceRevisions []argocd.SourceRevision `json:"-"`
 }
 
 // AppRef names the Application.

@@ -11,14 +11,40 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/syncreport/syncreport/internal/forgetest"
 	"github.com/syncreport/syncreport/internal/mailpittest"
 )
+
+// appRevision is the commit the test app (syncfail-degraded.yaml) deploys.
+const appRevision = "9c0ffee1234567890abcdef1234567890abcdef1"
+
+// forgeFault stages the commit status API: GitHub or GitLab, answers in order.
+type forgeFault struct {
+	provider string                   // "github" or "gitlab"
+	faults   func() []forgetest.Fault // made when the row runs: rate-limit resets are times
+	token    string                   // replaces the canary token
+}
+
+func fixed(f ...forgetest.Fault) func() []forgetest.Fault {
+	return func() []forgetest.Fault { return f }
+}
+
+func withTimeout(d time.Duration, sc scenario) scenario {
+	sc.timeout = d
+	return sc
+}
+
+func commitStatus(name, fault string, f forgeFault, outcome string, exit int, attempts [2]int, cause string) scenario {
+	return scenario{name: "commit-status-" + name, fault: fault, dest: "commit-status", forge: f, outcome: outcome, exit: exit, attempts: attempts, cause: cause}
+}
 
 // otherDest is the email or JSON webhook side of a row: how many attempts
 // reached it and how many reports it took.
 type otherDest struct {
-	mp *mailpittest.Server
+	mp    *mailpittest.Server
+	forge *forgetest.Server
 
 	mu       sync.Mutex
 	posts    int
@@ -27,6 +53,9 @@ type otherDest struct {
 }
 
 func (o *otherDest) requests() int {
+	if o.forge != nil {
+		return o.forge.Requests()
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.posts
@@ -35,6 +64,9 @@ func (o *otherDest) requests() int {
 func (o *otherDest) received(t *testing.T) int {
 	if o.mp != nil {
 		return len(o.mp.Messages(t))
+	}
+	if o.forge != nil {
+		return len(o.forge.Statuses())
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -85,6 +117,21 @@ func (sc scenario) stageOther(t *testing.T, env map[string]string) *otherDest {
 		}
 		o.mp = mailpittest.Start(t, opts)
 		env["SMTP_PORT"] = strconv.Itoa(o.mp.Port)
+	case "commit-status":
+		// The app's repoURL, https://git.example.com/team/web.git, mapped to
+		// the test forge: GitHub or GitLab as the row says.
+		o.forge = forgetest.Start(t, forgetest.Options{GitHubToken: canaryGitHubToken, GitLabToken: canaryGitLabToken})
+		o.forge.AddRepo(sc.forge.provider, "team/web", appRevision)
+		if sc.forge.faults != nil {
+			o.forge.Fail(sc.forge.faults()...)
+		}
+		if sc.forge.provider == "gitlab" {
+			env["COMMIT_STATUS_GITLAB_TOKEN"] = or(sc.forge.token, canaryGitLabToken)
+			env["COMMIT_STATUS_GITLAB_HOSTS"] = "git.example.com=" + o.forge.GitLabURL()
+		} else {
+			env["COMMIT_STATUS_GITHUB_TOKEN"] = or(sc.forge.token, canaryGitHubToken)
+			env["COMMIT_STATUS_GITHUB_HOSTS"] = "git.example.com=" + o.forge.GitHubURL()
+		}
 	case "json-webhook":
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, _ := io.ReadAll(r.Body)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syncreport/syncreport/internal/forgetest"
 	"github.com/syncreport/syncreport/internal/slacktest"
 )
 
@@ -30,6 +31,8 @@ const (
 	canarySMTPPassword = "CANARY-smtp-5e1f0c2a"
 	canaryJSONPath     = "/in/CANARY-json-hook-path"
 	canaryJSONSecret   = "CANARY-json-hmac-secret"
+	canaryGitHubToken  = "ghp_CANARY0github0token0123456789"
+	canaryGitLabToken  = "glpat-CANARY0gitlab0token0"
 )
 
 const (
@@ -80,9 +83,10 @@ type scenario struct {
 	timeout     time.Duration     // HOOK_TIMEOUT; 5s when zero
 
 	// dest is the only destination: "" (Slack), "email" or "json-webhook".
-	dest string
-	smtp smtpFault
-	hook hookFault
+	dest  string
+	smtp  smtpFault
+	hook  hookFault
+	forge forgeFault
 
 	outcome  string
 	exit     int
@@ -244,6 +248,43 @@ var scenarios = []scenario{
 	jsonHook("400-strict", "HTTP 400, FAIL_ON_DELIVERY_ERROR=true", hookFault{always: 400}, notPermanent, 4, [2]int{}, "HTTP 400"),
 	jsonHook("redirect", "307 to another host (not followed)", hookFault{always: 307, location: "https://elsewhere.example/in/CANARY"},
 		notPermanent, 0, [2]int{}, "not followed"),
+
+	// Commit statuses (forgetest: GitHub's and GitLab's documented answers).
+	commitStatus("github-ok", "none (control), GitHub", forgeFault{provider: "github"}, delivered, 0, [2]int{}, ""),
+	commitStatus("gitlab-ok", "none (control), GitLab", forgeFault{provider: "gitlab"}, delivered, 0, [2]int{}, ""),
+	commitStatus("github-rate-limit", "GitHub 403, x-ratelimit-remaining: 0, reset in 1s, once",
+		forgeFault{provider: "github", faults: func() []forgetest.Fault {
+			return []forgetest.Fault{forgetest.PrimaryRateLimit(time.Now().Add(time.Second))}
+		}},
+		deliveredRetry, 0, [2]int{2, 2}, "API rate limit exceeded"),
+	commitStatus("github-secondary-rate-limit", "GitHub 429 secondary rate limit, retry-after: 1, once",
+		forgeFault{provider: "github", faults: fixed(forgetest.SecondaryRateLimit(429, 1))},
+		deliveredRetry, 0, [2]int{2, 2}, "secondary rate limit"),
+	withTimeout(3*time.Second, commitStatus("github-rate-limit-past-deadline", "GitHub 403, x-ratelimit-remaining: 0, reset in 1h (HOOK_TIMEOUT 3s)",
+		forgeFault{provider: "github", faults: func() []forgetest.Fault {
+			return []forgetest.Fault{forgetest.PrimaryRateLimit(time.Now().Add(time.Hour))}
+		}},
+		notRetryAfter, 0, [2]int{}, "the Git provider asked to retry after")),
+	commitStatus("gitlab-429", "GitLab 429, Retry-After: 1, RateLimit-Remaining: 0, once",
+		forgeFault{provider: "gitlab", faults: func() []forgetest.Fault { return []forgetest.Fault{forgetest.GitLabRateLimit(1, time.Now())} }},
+		deliveredRetry, 0, [2]int{2, 2}, "HTTP 429"),
+	commitStatus("github-502-once", "GitHub 502 once", forgeFault{provider: "github", faults: fixed(forgetest.Fault{Status: 502})},
+		deliveredRetry, 0, [2]int{2, 2}, "HTTP 502"),
+	commitStatus("gitlab-reset-once", "GitLab connection dropped before an answer, once",
+		forgeFault{provider: "gitlab", faults: fixed(forgetest.Fault{Drop: true})}, deliveredRetry, 0, [2]int{2, 2}, "EOF"),
+	commitStatus("github-bad-token", "GitHub 401 Bad credentials", forgeFault{provider: "github", token: "ghp_CANARY-unknown"},
+		notPermanent, 0, [2]int{}, "Bad credentials"),
+	commitStatus("github-bad-token-strict", "GitHub 401 Bad credentials, FAIL_ON_DELIVERY_ERROR=true", forgeFault{provider: "github", token: "ghp_CANARY-unknown"},
+		notPermanent, 4, [2]int{}, "Bad credentials"),
+	commitStatus("github-forbidden", "GitHub 403 Resource not accessible (token without commit statuses: write)",
+		forgeFault{provider: "github", faults: fixed(forgetest.Fault{Status: 403, Body: `{"message":"Resource not accessible by personal access token","documentation_url":"https://docs.github.com/rest/commits/statuses#create-a-commit-status","status":"403"}`})},
+		notPermanent, 0, [2]int{}, "Resource not accessible"),
+	commitStatus("gitlab-404", "GitLab 404 Project Not Found (no such project, or the token cannot see it)",
+		forgeFault{provider: "gitlab", faults: fixed(forgetest.Fault{Status: 404, Body: `{"message":"404 Project Not Found"}`})},
+		notPermanent, 0, [2]int{}, "404 Project Not Found"),
+	commitStatus("github-422", "GitHub 422 Validation Failed", forgeFault{provider: "github", faults: fixed(forgetest.Fault{Status: 422,
+		Body: `{"message":"Validation Failed","errors":[{"resource":"Status","code":"custom","field":"description","message":"description is too long (maximum is 140 characters)"}],"documentation_url":"https://docs.github.com/rest/commits/statuses#create-a-commit-status","status":"422"}`})},
+		notPermanent, 0, [2]int{}, "description is too long"),
 }
 
 // row is what one scenario did.
