@@ -95,4 +95,3 @@ func checkChannel(name, v string) error {
 	}
 	return nil
 }
-

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -60,12 +61,12 @@ func EventName(p Problem) string {
 }
 
 func event(p Problem, app string, now time.Time) *unstructured.Unstructured {
-	msg := "key " + p.Key + ": " + p.Err.Error() + "; ignored by every hook (the default or the app's own value is used)"
+	msg := "key " + p.Key + ": " + strings.TrimPrefix(p.Err.Error(), p.Key+": ") + "; ignored by every hook (the default or the app's own value is used)"
 	if app != "" {
 		msg += "; first seen by the hook of application " + app
 	}
 	if len(msg) > maxEventMessage {
-		msg = msg[:maxEventMessage] + "…"
+		msg = strings.ToValidUTF8(msg[:maxEventMessage], "") + "…"
 	}
 	ts := now.UTC().Format(time.RFC3339)
 	return &unstructured.Unstructured{Object: map[string]any{

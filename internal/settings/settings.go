@@ -79,7 +79,8 @@ type Problem struct {
 }
 
 func (p Problem) Error() string {
-	return fmt.Sprintf("%s key %s: %v", p.Object.Source(), p.Key, p.Err)
+	// "key NOTIFY_ON: unknown verdict…", not "key NOTIFY_ON: NOTIFY_ON: …".
+	return fmt.Sprintf("%s key %s: %s", p.Object.Source(), p.Key, strings.TrimPrefix(p.Err.Error(), p.Key+": "))
 }
 
 // Setting is the effective value of one variable and where it came from.
