@@ -196,3 +196,40 @@ func TestFleetBadAnnotation(t *testing.T) {
 		t.Errorf("%d posts, want none", n)
 	}
 }
+
+// TestFleetSecretNeverShown: bad values in the central Secret are ignored
+// and reported by key; the values reach neither the hook's output nor the
+// Events anyone who can list events in the Argo CD namespace reads.
+func TestFleetSecretNeverShown(t *testing.T) {
+	const canary = "CANARYcentral"
+	argoNS := "fleet-secret-canary"
+	dest, kc := fleet(t, argoNS, "web-canary", nil, map[string]string{"SLACK_CHANNEL": "#fleet"}, map[string]string{
+		"SLACK_TOKEN":   "xoxb-" + canary + " x",
+		"WEBHOOK_URL":   "http://hooks.example.com/" + canary,
+		"SMTP_PASSWORD": canary,
+		"NOTIFY_ON":     canary,
+	}, true)
+	r := runHook(t, dest, kc, fleetEnv(argoNS))
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0", r.code)
+	}
+	evs, err := cluster.Client.CoreV1().Events(argoNS).List(context.Background(), metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=Secret,involvedObject.name=syncreport-secret"})
+	must(t, err)
+	keys := map[string]bool{}
+	for _, ev := range evs.Items {
+		key, _, _ := strings.Cut(strings.TrimPrefix(ev.Message, "key "), ":")
+		keys[key] = true
+		if strings.Contains(ev.Message, canary) {
+			t.Errorf("event leaks the secret: %q", ev.Message)
+		}
+	}
+	for _, k := range []string{"SLACK_TOKEN", "WEBHOOK_URL", "SMTP_PASSWORD", "NOTIFY_ON"} {
+		if !keys[k] {
+			t.Errorf("no Event for key %s (events for %v)", k, keys)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, canary) {
+		t.Errorf("the hook's output leaks the secret")
+	}
+}
