@@ -127,3 +127,33 @@ func TestRenderBadAnnotation(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderSettingsLeakNoSecret: with every secret setting holding the
+// canary, render --format json shows each as "set" and none of them.
+func TestRenderSettingsLeakNoSecret(t *testing.T) {
+	clearEnv(t)
+	for k, v := range map[string]string{
+		"SLACK_TOKEN": "xoxb-" + canary, "SLACK_CHANNEL": "#d",
+		"SMTP_HOST": "mail.example.com", "SMTP_FROM": "d@example.com", "SMTP_USERNAME": "u", "SMTP_PASSWORD": canary,
+		"WEBHOOK_URL": "https://hooks.example.com/in/" + canary, "WEBHOOK_SECRET": canary,
+		"ARGOCD_SERVER": "argocd.example.com", "ARGOCD_AUTH_TOKEN": canary,
+	} {
+		t.Setenv(k, v)
+	}
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"render", "--app-file", fixturePath("postsync-healthy"), "--format", "json"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	var r report.Report
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"SLACK_TOKEN", "SMTP_PASSWORD", "WEBHOOK_URL", "WEBHOOK_SECRET", "ARGOCD_AUTH_TOKEN"} {
+		if s := r.Settings[name]; s.Value != "set" || !s.Secret {
+			t.Errorf("%s: %+v, want set and secret", name, s)
+		}
+	}
+	if strings.Contains(out.String()+errb.String(), canary) {
+		t.Error("render leaks a secret")
+	}
+}
