@@ -194,6 +194,12 @@ func TestResolve(t *testing.T) {
 			err: "annotation syncreport.dev/email-to: EMAIL_TO",
 		},
 		{
+			name: "URLs shown without user info and query",
+			env:  map[string]string{"SLACK_API_URL": "https://bot:" + canary + "@proxy.example.com/api/?t=" + canary},
+			cm:   map[string]string{"ARGOCD_URL": "https://argocd.example.com/?token=" + canary},
+			want: []want{{"SLACK_API_URL", "https://proxy.example.com/api/", SourceEnv}, {"ARGOCD_URL", "https://argocd.example.com/", fromCM}},
+		},
+		{
 			name:        "annotations that are not routing keys are not settings",
 			annotations: map[string]string{"syncreport.dev/slack-api-url": "https://evil.example.com/", "syncreport.dev/notify": "#x"},
 			want:        []want{{"SLACK_API_URL", "https://slack.com/api/", SourceDefault}},
