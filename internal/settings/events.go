@@ -61,7 +61,7 @@ func EventName(p Problem) string {
 }
 
 func event(p Problem, app string, now time.Time) *unstructured.Unstructured {
-	msg := "key " + p.Key + ": " + strings.TrimPrefix(p.Err.Error(), p.Key+": ") + "; ignored by every hook (the default or the app's own value is used)"
+	msg := "key " + p.Key + ": " + strings.TrimPrefix(p.Err.Error(), p.Key+": ") + "; ignored by the hooks that read it (they use the default or the app's own value)"
 	if app != "" {
 		msg += "; first seen by the hook of application " + app
 	}
