@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"strings"
+	"unicode"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -65,6 +66,14 @@ func event(p Problem, app string, now time.Time) *unstructured.Unstructured {
 	if app != "" {
 		msg += "; first seen by the hook of application " + app
 	}
+	// kubectl describe prints the message raw: no control or bidi
+	// character from a ConfigMap value may act on a terminal.
+	msg = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == 0x2028 || r == 0x2029 {
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ToValidUTF8(msg, "\uFFFD"))
 	if len(msg) > maxEventMessage {
 		msg = strings.ToValidUTF8(msg[:maxEventMessage], "") + "…"
 	}
