@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"strings"
-	"unicode"
 	"time"
+	"unicode"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
