@@ -91,6 +91,9 @@ func TestBadConfigLeaksNoSecret(t *testing.T) {
 		{"GitHub token, API URL with user info", map[string]string{"COMMIT_STATUS_GITHUB_TOKEN": canary, "COMMIT_STATUS_GITHUB_HOSTS": "ghe.example.com=https://u:" + canary + "@ghe.example.com/api/v3?t=" + canary}},
 		{"GitLab token, plain http API", map[string]string{"COMMIT_STATUS_GITLAB_TOKEN": canary, "COMMIT_STATUS_GITLAB_HOSTS": "gitlab.example.com=http://gitlab.example.com/api/v4?private_token=" + canary}},
 		{"GitLab token, host with user info", map[string]string{"COMMIT_STATUS_GITLAB_TOKEN": canary, "COMMIT_STATUS_GITLAB_HOSTS": "u:" + canary + "@gitlab.example.com"}},
+		{"token set, channel a mention", with(slack, "SLACK_CHANNEL", "<!channel>")},
+		{"token set, failed channel with a newline", with(slack, "SLACK_CHANNEL_FAILED", "#x\nforged line")},
+		{"token set, central Secret name invalid", with(slack, "SETTINGS_SECRET", "Not_A_Name")},
 	}
 	for _, cmd := range []string{"report", "gate"} {
 		for _, tt := range tests {

@@ -69,6 +69,18 @@ type Report struct {
 	// deploys, for commit statuses. Not part of the JSON contract (Sources
 	// and Revisions are).
 	SourceRevisions []argocd.SourceRevision `json:"-"`
+	// Settings are the effective settings by variable name, each with the
+	// layer it came from (hook render only; a secret's value is "set" or
+	// "unset"). Absent from the hook's own reports and webhook posts.
+	Settings map[string]Setting `json:"settings,omitempty"`
+}
+
+// Setting is one effective setting and its source: "default", "env",
+// "configmap argocd/syncreport-settings", "annotation syncreport.dev/channel"…
+type Setting struct {
+	Value  string `json:"value"`
+	Source string `json:"source"`
+	Secret bool   `json:"secret,omitempty"`
 }
 
 // AppRef names the Application.
