@@ -20,8 +20,8 @@ const (
 )
 
 // StartApplicationSets installs the ApplicationSet CRD and starts Argo CD's
-// real ApplicationSet controller (the same argocd binary, as
-// argocd-applicationset-controller) on first use; later calls return the
+// real ApplicationSet controller (the argocd multi-call binary linked as
+// argocd-applicationset-controller by hack/tools/install-e2e.sh) on first use; later calls return the
 // first one's error. Only the fleet scenario needs it, so the other
 // scenarios run without it.
 func (s *Stack) StartApplicationSets(ctx context.Context) error {
@@ -40,7 +40,7 @@ func (s *Stack) startApplicationSets(ctx context.Context) error {
 	if err := s.waitCRDs(ctx, "applicationsets.argoproj.io"); err != nil {
 		return err
 	}
-	p, err := s.startProc("argocd-applicationset-controller", s.bin("argocd"), []string{
+	p, err := s.startProc("argocd-applicationset-controller", s.bin("argocd-applicationset-controller"), []string{
 		"--namespace=" + ArgoNamespace,
 		"--argocd-repo-server=127.0.0.1:" + strconv.Itoa(repoServerPort), "--repo-server-plaintext",
 		"--metrics-addr=127.0.0.1:" + strconv.Itoa(appSetMetricsPort),
@@ -48,7 +48,6 @@ func (s *Stack) startApplicationSets(ctx context.Context) error {
 		"--webhook-addr=127.0.0.1:" + strconv.Itoa(appSetWebhookPort),
 		"--loglevel=info", "--logformat=text",
 	}, []string{
-		"ARGOCD_BINARY_NAME=argocd-applicationset-controller",
 		"KUBECONFIG=" + s.Kubeconfig,
 		"ARGOCD_FAKE_IN_CLUSTER=true",
 		"PATH=" + s.Tools.Bin + ":" + os.Getenv("PATH"),
