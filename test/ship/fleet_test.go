@@ -330,3 +330,76 @@ func TestFleetRBAC(t *testing.T) {
 	}
 }
 
+
+// TestFleetKustomize uses manifests/hooks as a shared base with the fleet
+// Component, as the Component's header says, for two Applications in one
+// namespace: nothing to edit in the base, no name shared, nothing in the
+// Argo CD namespace, the RoleBinding's subject the app's own ServiceAccount
+// (the one helm/syncreport-platform binds), and only the settings tied to
+// the Job left in the hook's ConfigMap.
+func TestFleetKustomize(t *testing.T) {
+	tl := needTools(t)
+	ctx := testContext(t)
+	root := repoRoot(t)
+	tmp := t.TempDir()
+	if err := os.CopyFS(filepath.Join(tmp, "manifests"), os.DirFS(filepath.Join(root, "manifests"))); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, app := range []string{"shop-web", "shop-api"} {
+		dir := filepath.Join(tmp, app)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		k := "resources: [../manifests/hooks]\ncomponents: [../manifests/components/fleet]\nnamespace: shop\nnamePrefix: " + app + "-\n"
+		if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := tl.KustomizeBuild(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := ship.Decode(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			id := ship.ID(o)
+			if o.GetNamespace() != "shop" {
+				t.Errorf("%s: %s outside the app namespace", app, id)
+			}
+			if other, ok := seen[id]; ok {
+				t.Errorf("%s and %s both render %s", other, app, id)
+			}
+			seen[id] = app
+			switch o.GetKind() {
+			case "RoleBinding":
+				subjects, _, _ := unstructured.NestedSlice(o.Object, "subjects")
+				want := map[string]any{"kind": "ServiceAccount", "name": app + "-syncreport", "namespace": "shop"}
+				if len(subjects) != 1 || !equalMaps(subjects[0].(map[string]any), want) {
+					t.Errorf("%s: %s subjects %v, want [%v]", app, id, subjects, want)
+				}
+			case "ConfigMap":
+				data, _, _ := unstructured.NestedStringMap(o.Object, "data")
+				if len(data) != 2 || data["ARGOCD_NAMESPACE"] != "argocd" || data["HOOK_TIMEOUT"] != "2m" {
+					t.Errorf("%s: %s data %v, want only ARGOCD_NAMESPACE and HOOK_TIMEOUT (the central settings decide the rest)", app, id, data)
+				}
+			}
+		}
+		if len(ship.Find(objs, "Job")) != 2 {
+			t.Errorf("%s: %d Jobs, want the PostSync and SyncFail hooks", app, len(ship.Find(objs, "Job")))
+		}
+	}
+}
+
+func equalMaps(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
