@@ -403,3 +403,69 @@ func equalMaps(a, b map[string]any) bool {
 	}
 	return true
 }
+
+// TestFleetReadmeMatchesExamples: the YAML blocks of the README's "Install
+// for every app" are the files of examples/fleet, byte for byte, every file
+// shown and no other block (TestFleet in test/e2e applies those files).
+func TestFleetReadmeMatchesExamples(t *testing.T) {
+	root := repoRoot(t)
+	b, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Install for every app\n")
+	if !ok {
+		t.Fatal(`README.md has no section "## Install for every app"`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var blocks []string
+	for rest := section; ; {
+		_, after, ok := strings.Cut(rest, "\n```yaml\n")
+		if !ok {
+			break
+		}
+		block, tail, ok := strings.Cut(after, "\n```\n")
+		if !ok {
+			t.Fatal("README.md: an unclosed ```yaml block in Install for every app")
+		}
+		blocks = append(blocks, block+"\n")
+		rest = tail
+	}
+	dir := filepath.Join(root, "examples", "fleet")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".yaml") {
+			files = append(files, e.Name())
+		}
+	}
+	if len(files) == 0 {
+		t.Fatal("examples/fleet holds no YAML")
+	}
+	shown := map[string]bool{}
+	for i, block := range blocks {
+		match := ""
+		for _, f := range files {
+			c, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(c) == block {
+				match = f
+			}
+		}
+		if match == "" {
+			t.Errorf("README.md, Install for every app, YAML block %d is no file of examples/fleet (copy the file into the README or the README into the file):\n%.300s", i+1, block)
+			continue
+		}
+		shown[match] = true
+	}
+	for _, f := range files {
+		if !shown[f] {
+			t.Errorf("examples/fleet/%s is not shown in README.md, Install for every app", f)
+		}
+	}
+}
