@@ -19,6 +19,7 @@ import (
 	"github.com/syncreport/syncreport/internal/argocd"
 	"github.com/syncreport/syncreport/internal/config"
 	"github.com/syncreport/syncreport/internal/gate"
+	"github.com/syncreport/syncreport/internal/settings"
 )
 
 // errRollout marks a rollout the gate judged failed or timed out (exit 5).
@@ -40,30 +41,40 @@ const maxTerminationMessage = 4000
 // so that Argo CD ends a multi-step sync at once).
 func runGate(ctx context.Context, stderr io.Writer) error {
 	started := time.Now()
-	cfg, err := config.Load()
+	own, err := ownSettings()
 	if err != nil {
-		return kindError{errUsage, err}
+		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
-	rd, err := newAppReader(cfg, log)
+	log := newLogger(stderr, own.LogLevel)
+	rd, err := newAppReader(own, log)
 	if err != nil {
 		return kindError{errUsage, err}
 	}
 	restCfg, dyn, err := kubeClient(log)
 	if err != nil {
-		return kindError{errUnreadable, err}
+		return beforeResolve(kindError{errUnreadable, err}, settings.Central{})
 	}
 	rd.local(dyn, log)
 
 	// Locating takes HOOK_TIMEOUT at most; the watch has GATE_TIMEOUT.
-	lctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	lctx, cancel := context.WithTimeout(ctx, own.Timeout)
 	defer cancel()
+	central := readCentral(lctx, own, rd.dyn, log)
 	target, err := argocd.Locate(lctx, dyn, argocd.Where{
-		AppName: cfg.AppName, AppNamespace: cfg.AppNamespace, ArgoCDNamespace: cfg.ArgoCDNamespace,
-		PodName: cfg.PodName, PodNamespace: cfg.PodNamespace,
+		AppName: own.AppName, AppNamespace: own.AppNamespace, ArgoCDNamespace: own.ArgoCDNamespace,
+		PodName: own.PodName, PodNamespace: own.PodNamespace,
 	}, log)
 	if err != nil {
-		return kindError{errUnreadable, err}
+		return beforeResolve(kindError{errUnreadable, err}, central)
+	}
+	// No annotation routes the gate: its settings are the central defaults
+	// and its Job's environment.
+	cfg, err := resolve(lctx, central, nil, target.Namespace+"/"+target.Name, rd.dyn, log)
+	if err != nil {
+		return err
+	}
+	if cfg.LogLevel != own.LogLevel {
+		log = newLogger(stderr, cfg.LogLevel)
 	}
 	job := ownJob(lctx, dyn, target.Self, log)
 	wave, via := gateWave(cfg, job, target.Self)

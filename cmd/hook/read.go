@@ -22,6 +22,9 @@ import (
 type appReader struct {
 	get func(ctx context.Context, namespace, name string) (*argocd.Application, error)
 	api *argocdapi.Client // nil unless ARGOCD_SERVER
+	// dyn reads the Argo CD cluster: the central settings, their Events.
+	// Nil in the Argo CD API mode.
+	dyn dynamic.Interface
 }
 
 // newAppReader builds the remote readers, so their settings are checked
@@ -48,7 +51,7 @@ func newAppReader(cfg *config.Config, log *slog.Logger) (*appReader, error) {
 			return nil, fmt.Errorf("ARGOCD_KUBECONFIG_FILE: %w", err)
 		}
 		r := &argocd.Reader{Client: dyn, Log: log, Identity: "the ARGOCD_KUBECONFIG_FILE identity in the Argo CD cluster"}
-		return &appReader{get: r.Get}, nil
+		return &appReader{get: r.Get, dyn: dyn}, nil
 	}
 	return &appReader{}, nil
 }
@@ -57,6 +60,7 @@ func newAppReader(cfg *config.Config, log *slog.Logger) (*appReader, error) {
 func (a *appReader) local(dyn dynamic.Interface, log *slog.Logger) {
 	if a.get == nil {
 		a.get = (&argocd.Reader{Client: dyn, Log: log}).Get
+		a.dyn = dyn
 	}
 }
 

@@ -22,41 +22,55 @@ import (
 	"github.com/syncreport/syncreport/internal/notify"
 	"github.com/syncreport/syncreport/internal/recipients"
 	"github.com/syncreport/syncreport/internal/report"
+	"github.com/syncreport/syncreport/internal/settings"
 )
 
 // runReport is what the hook Job runs: locate → read → judge → deliver.
 func runReport(ctx context.Context, stdout, stderr io.Writer) error {
-	cfg, err := config.Load()
+	start := time.Now()
+	own, err := ownSettings()
 	if err != nil {
-		return kindError{errUsage, err}
+		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
-	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	log := newLogger(stderr, own.LogLevel)
+	// Until the settings are resolved, the Job's own HOOK_TIMEOUT bounds the
+	// run; then the resolved one does, from the same start.
+	bctx, cancel := context.WithTimeout(ctx, own.Timeout)
 	defer cancel()
 
 	// Building the reader checks ARGOCD_SERVER/ARGOCD_KUBECONFIG_FILE before any I/O.
-	rd, err := newAppReader(cfg, log)
+	rd, err := newAppReader(own, log)
 	if err != nil {
 		return kindError{errUsage, err}
 	}
 	rc, dyn, err := kubeClient(log)
 	if err != nil {
-		return kindError{errUnreadable, err}
+		return beforeResolve(kindError{errUnreadable, err}, settings.Central{})
 	}
 	rd.local(dyn, log)
-	target, err := argocd.Locate(ctx, dyn, argocd.Where{
-		AppName: cfg.AppName, AppNamespace: cfg.AppNamespace, ArgoCDNamespace: cfg.ArgoCDNamespace,
-		PodName: cfg.PodName, PodNamespace: cfg.PodNamespace,
+	central := readCentral(bctx, own, rd.dyn, log)
+	target, err := argocd.Locate(bctx, dyn, argocd.Where{
+		AppName: own.AppName, AppNamespace: own.AppNamespace, ArgoCDNamespace: own.ArgoCDNamespace,
+		PodName: own.PodName, PodNamespace: own.PodNamespace,
 	}, log)
 	if err != nil {
-		return kindError{errUnreadable, err}
+		return beforeResolve(kindError{errUnreadable, err}, central)
 	}
 	log.Info("located application", "app", target.Namespace+"/"+target.Name, "via", target.Via)
-	log.Info("reading application", rd.logAttrs(cfg)...)
-	app, err := rd.get(ctx, target.Namespace, target.Name)
+	log.Info("reading application", rd.logAttrs(own)...)
+	app, err := rd.get(bctx, target.Namespace, target.Name)
 	if err != nil {
-		return kindError{errUnreadable, fmt.Errorf("%w (read through %s)", err, readVia(cfg))}
+		return beforeResolve(kindError{errUnreadable, fmt.Errorf("%w (read through %s)", err, readVia(own))}, central)
 	}
+	cfg, err := resolve(bctx, central, app.Metadata.Annotations, target.Namespace+"/"+target.Name, rd.dyn, log)
+	if err != nil {
+		return err
+	}
+	if cfg.LogLevel != own.LogLevel {
+		log = newLogger(stderr, cfg.LogLevel)
+	}
+	ctx, cancel = context.WithDeadline(ctx, start.Add(cfg.Timeout))
+	defer cancel()
 
 	opts := report.Options{Self: target.Self, SelfImages: target.SelfImages, SelfHook: target.SelfHook, ArgoCDURL: cfg.ArgoCDURL}
 	app = awaitFinal(ctx, app, opts, func(ctx context.Context) (*argocd.Application, error) {

@@ -18,35 +18,39 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/kelseyhightower/envconfig"
-
 	"github.com/syncreport/syncreport/internal/notify"
 	"github.com/syncreport/syncreport/internal/redact"
 	"github.com/syncreport/syncreport/internal/safehttp"
 )
 
 // Config is every setting of the hook. The `desc` tags feed `hook --help`.
+//
+// A `secret:"true"` setting is a credential: it may come from the central
+// Secret (never the ConfigMap) and is shown only as set or unset. A
+// `central:"false"` setting never comes from the central settings: it says
+// who the hook is (the app, its pod) or how the central settings themselves
+// are reached; neither may any *_FILE setting (a path in this pod).
 type Config struct {
-	AppName              string `envconfig:"ARGOCD_APP_NAME" desc:"Application to report on; when empty it is found from the hook's own Pod → Job → tracking annotation"`
-	AppNamespace         string `envconfig:"ARGOCD_APP_NAMESPACE" desc:"namespace of the Application (default: ARGOCD_NAMESPACE)"`
-	ArgoCDNamespace      string `envconfig:"ARGOCD_NAMESPACE" default:"argocd" desc:"namespace where Argo CD keeps Applications"`
+	AppName              string `envconfig:"ARGOCD_APP_NAME" desc:"Application to report on; when empty it is found from the hook's own Pod → Job → tracking annotation" central:"false"`
+	AppNamespace         string `envconfig:"ARGOCD_APP_NAMESPACE" desc:"namespace of the Application (default: ARGOCD_NAMESPACE)" central:"false"`
+	ArgoCDNamespace      string `envconfig:"ARGOCD_NAMESPACE" default:"argocd" desc:"namespace where Argo CD keeps Applications" central:"false"`
 	ArgoCDURL            string `envconfig:"ARGOCD_URL" desc:"Argo CD UI base URL, for a link in the report (https://argocd.example.com)"`
 	ArgoCDKubeconfigFile string `envconfig:"ARGOCD_KUBECONFIG_FILE" desc:"kubeconfig for the Argo CD cluster, used only to read the Application (hook in a remote destination cluster)"`
-	ArgoCDServer         string `envconfig:"ARGOCD_SERVER" desc:"Argo CD API server (host[:port] or https://host/rootpath): read the Application and the commit metadata through the API"`
-	ArgoCDAuthToken      string `envconfig:"ARGOCD_AUTH_TOKEN" desc:"Argo CD API token (a project role allowed to get applications)"`
+	ArgoCDServer         string `envconfig:"ARGOCD_SERVER" desc:"Argo CD API server (host[:port] or https://host/rootpath): read the Application and the commit metadata through the API" central:"false"`
+	ArgoCDAuthToken      string `envconfig:"ARGOCD_AUTH_TOKEN" desc:"Argo CD API token (a project role allowed to get applications)" secret:"true" central:"false"`
 	ArgoCDAuthTokenFile  string `envconfig:"ARGOCD_AUTH_TOKEN_FILE" desc:"file holding the Argo CD API token"`
-	ArgoCDInsecure       bool   `envconfig:"ARGOCD_INSECURE" default:"false" desc:"skip TLS verification of ARGOCD_SERVER"`
+	ArgoCDInsecure       bool   `envconfig:"ARGOCD_INSECURE" default:"false" desc:"skip TLS verification of ARGOCD_SERVER" central:"false"`
 	ArgoCDCAFile         string `envconfig:"ARGOCD_CA_FILE" desc:"CA bundle that signs ARGOCD_SERVER's certificate"`
-	ArgoCDPlainText      bool   `envconfig:"ARGOCD_PLAINTEXT" default:"false" desc:"talk plain http to ARGOCD_SERVER (only behind a TLS-terminating proxy)"`
-	NotifyCommitAuthor   bool   `envconfig:"NOTIFY_COMMIT_AUTHOR" default:"false" desc:"add the commit author's email (from the Argo CD API) to the recipients"`
-	PodName              string `envconfig:"POD_NAME" desc:"the hook's own Pod (downward API), used to find the app"`
-	PodNamespace         string `envconfig:"POD_NAMESPACE" desc:"the hook's own namespace (downward API)"`
+	ArgoCDPlainText      bool   `envconfig:"ARGOCD_PLAINTEXT" default:"false" desc:"talk plain http to ARGOCD_SERVER (only behind a TLS-terminating proxy)" central:"false"`
+	NotifyCommitAuthor   bool   `envconfig:"NOTIFY_COMMIT_AUTHOR" default:"false" desc:"add the commit author's email (from the Argo CD API) to the recipients" central:"false"`
+	PodName              string `envconfig:"POD_NAME" desc:"the hook's own Pod (downward API), used to find the app" central:"false"`
+	PodNamespace         string `envconfig:"POD_NAMESPACE" desc:"the hook's own namespace (downward API)" central:"false"`
 
 	Notifier            string `envconfig:"NOTIFIER" default:"auto" desc:"auto | slack | webhook | stdout; auto picks slack with a token, webhook with a URL, else stdout (with a warning)"`
-	SlackToken          string `envconfig:"SLACK_TOKEN" desc:"Slack bot token (xoxb-…) for chat.postMessage"`
+	SlackToken          string `envconfig:"SLACK_TOKEN" desc:"Slack bot token (xoxb-…) for chat.postMessage" secret:"true"`
 	SlackTokenFile      string `envconfig:"SLACK_TOKEN_FILE" desc:"file holding the bot token (a mounted Secret)"`
 	SlackChannel        string `envconfig:"SLACK_CHANNEL" desc:"channel for the bot transport (#deploys or C0123…)"`
-	SlackWebhookURL     string `envconfig:"SLACK_WEBHOOK_URL" desc:"Slack incoming webhook URL"`
+	SlackWebhookURL     string `envconfig:"SLACK_WEBHOOK_URL" desc:"Slack incoming webhook URL" secret:"true"`
 	SlackWebhookURLFile string `envconfig:"SLACK_WEBHOOK_URL_FILE" desc:"file holding the webhook URL (a mounted Secret)"`
 	SlackChannelFailed  string `envconfig:"SLACK_CHANNEL_FAILED" desc:"extra channel for failed and degraded reports"`
 	SlackDM             bool   `envconfig:"SLACK_DM" default:"false" desc:"also send each resolved user a direct message (bot transport; scope im:write)"`
@@ -61,14 +65,14 @@ type Config struct {
 	SMTPCAFile         string `envconfig:"SMTP_CA_FILE" desc:"CA bundle that signs the mail server's certificate (default: the system's)"`
 	SMTPFrom           string `envconfig:"SMTP_FROM" desc:"sender address, e.g. syncreport@example.com or \"Deploys <deploys@example.com>\"; required with SMTP_HOST"`
 	SMTPUsername       string `envconfig:"SMTP_USERNAME" desc:"AUTH user (PLAIN, else LOGIN, only over TLS); empty: no AUTH"`
-	SMTPPassword       string `envconfig:"SMTP_PASSWORD" desc:"AUTH password"`
+	SMTPPassword       string `envconfig:"SMTP_PASSWORD" desc:"AUTH password" secret:"true"`
 	SMTPPasswordFile   string `envconfig:"SMTP_PASSWORD_FILE" desc:"file holding the AUTH password (a mounted Secret)"`
 	EmailTo            string `envconfig:"EMAIL_TO" desc:"addresses that get every report by email, comma-separated"`
 	EmailRecipients    bool   `envconfig:"EMAIL_RECIPIENTS" default:"true" desc:"also email the resolved people who have an address (--info notify=, SSO user, commit author, annotations)"`
 
-	WebhookURL         string `envconfig:"WEBHOOK_URL" desc:"receiver of the signed JSON report (exactly render --format json): https, or http to a loopback address; a secret, never logged"`
+	WebhookURL         string `envconfig:"WEBHOOK_URL" desc:"receiver of the signed JSON report (exactly render --format json): https, or http to a loopback address; a secret, never logged" secret:"true"`
 	WebhookURLFile     string `envconfig:"WEBHOOK_URL_FILE" desc:"file holding WEBHOOK_URL (a mounted Secret)"`
-	WebhookSecret      string `envconfig:"WEBHOOK_SECRET" desc:"HMAC-SHA256 key of the X-Syncreport-Signature header; required with WEBHOOK_URL"`
+	WebhookSecret      string `envconfig:"WEBHOOK_SECRET" desc:"HMAC-SHA256 key of the X-Syncreport-Signature header; required with WEBHOOK_URL" secret:"true"`
 	WebhookSecretFile  string `envconfig:"WEBHOOK_SECRET_FILE" desc:"file holding WEBHOOK_SECRET (a mounted Secret)"`
 	WebhookHeadersFile string `envconfig:"WEBHOOK_HEADERS_FILE" desc:"file of extra headers for the JSON webhook, one \"Name: value\" a line (a mounted Secret)"`
 
@@ -88,27 +92,28 @@ type Config struct {
 	GateUnschedulableGrace time.Duration `envconfig:"GATE_UNSCHEDULABLE_GRACE" default:"2m" desc:"gate: how long a pod may stay unschedulable before the rollout fails"`
 	GateTimeout            time.Duration `envconfig:"GATE_TIMEOUT" default:"10m" desc:"gate: fail when the rollout is not healthy by then"`
 	GateMarkDegraded       bool          `envconfig:"GATE_MARK_DEGRADED" default:"false" desc:"gate: write ProgressDeadlineExceeded on a Deployment whose rollout it found broken, so Argo CD sees it Degraded and fails a multi-step sync at once (needs patch on deployments/status)"`
-	GateTerminationLog     string        `envconfig:"GATE_TERMINATION_LOG" default:"/dev/termination-log" desc:"gate: file that gets the one-line cause of a failure (the pod's terminationMessagePath)"`
+	GateTerminationLog     string        `envconfig:"GATE_TERMINATION_LOG" default:"/dev/termination-log" desc:"gate: file that gets the one-line cause of a failure (the pod's terminationMessagePath)" central:"false"`
+
+	SettingsConfigMap string `envconfig:"SETTINGS_CONFIGMAP" default:"syncreport-settings" central:"false" desc:"ConfigMap in ARGOCD_NAMESPACE with the fleet's default settings (keys: variable names), read at run time; empty: none"`
+	SettingsSecret    string `envconfig:"SETTINGS_SECRET" default:"syncreport-secret" central:"false" desc:"Secret in ARGOCD_NAMESPACE with the fleet's credentials (SLACK_TOKEN, SLACK_WEBHOOK_URL, SMTP_PASSWORD, WEBHOOK_URL, WEBHOOK_SECRET); empty: none"`
 
 	// Read from files by Load, not variables themselves.
 	smtpRootCAs    *x509.CertPool
 	webhookHeaders http.Header
 }
 
-// Load reads the process environment (envconfig has no other source; tests
-// use t.Setenv), resolves *_FILE secrets and validates.
+// Load reads the process environment, resolves *_FILE secrets and
+// validates: the settings of one process, without the central layer
+// (internal/settings adds it).
 func Load() (*Config, error) {
-	var c Config
-	if err := envconfig.Process("", &c); err != nil {
-		return nil, cleanEnvconfigError(err)
-	}
-	if err := c.readFiles(); err != nil {
+	c, err := FromLookup(os.LookupEnv)
+	if err != nil {
 		return nil, err
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	return &c, nil
+	return c, nil
 }
 
 // Validate checks every field and names the variable at fault.
@@ -231,6 +236,17 @@ func (c *Config) validateValues() error {
 	}
 	if c.SlackAttemptTimeout <= 0 {
 		return fmt.Errorf("SLACK_ATTEMPT_TIMEOUT=%s: must be positive", c.SlackAttemptTimeout)
+	}
+	for _, ch := range []struct{ name, v string }{{"SLACK_CHANNEL", c.SlackChannel}, {"SLACK_CHANNEL_FAILED", c.SlackChannelFailed}} {
+		if err := checkChannel(ch.name, ch.v); err != nil {
+			return err
+		}
+	}
+	if c.SettingsConfigMap != "" && !objectName.MatchString(c.SettingsConfigMap) {
+		return fmt.Errorf("SETTINGS_CONFIGMAP=%q: not a Kubernetes object name", c.SettingsConfigMap)
+	}
+	if c.SettingsSecret != "" && !objectName.MatchString(c.SettingsSecret) {
+		return fmt.Errorf("SETTINGS_SECRET=%q: not a Kubernetes object name", c.SettingsSecret)
 	}
 	if c.SlackToken != "" && strings.ContainsAny(c.SlackToken, " \t\r\n") {
 		return errors.New("SLACK_TOKEN: contains whitespace")
@@ -467,17 +483,6 @@ func unwrapPathError(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s %s: %w", pe.Op, pe.Path, pe.Err)
-	}
-	return err
-}
-
-// cleanEnvconfigError turns envconfig's "envconfig.Process: assigning
-// HOOK_TIMEOUT to Timeout: converting 'x' to type time.Duration. details: …"
-// into "HOOK_TIMEOUT: cannot parse "x" as a duration".
-func cleanEnvconfigError(err error) error {
-	var pe *envconfig.ParseError
-	if errors.As(err, &pe) {
-		return parseError(pe.KeyName, pe.Value, pe.TypeName)
 	}
 	return err
 }

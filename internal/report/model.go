@@ -63,6 +63,18 @@ type Report struct {
 	// Partial is set when the live diagnosis could not look at everything.
 	Partial bool   `json:"partial,omitempty"`
 	URL     string `json:"url,omitempty"`
+	// Settings are the effective settings by variable name, each with the
+	// layer it came from (hook render only; a secret's value is "set" or
+	// "unset"). Absent from the hook's own reports and webhook posts.
+	Settings map[string]Setting `json:"settings,omitempty"`
+}
+
+// Setting is one effective setting and its source: "default", "env",
+// "configmap argocd/syncreport-settings", "annotation syncreport.dev/channel"…
+type Setting struct {
+	Value  string `json:"value"`
+	Source string `json:"source"`
+	Secret bool   `json:"secret,omitempty"`
 }
 
 // AppRef names the Application.
