@@ -146,7 +146,31 @@ func TestFleet(t *testing.T) {
 	waitFleet(t, ctx, tBroken)
 	fleetReports(t, ctx, 2, revs)
 	checkSettingsInvalid(t, ctx, tBroken)
+
+	// The same mistake in the platform values is refused when Argo CD
+	// renders them: a ComparisonError naming the value, and no sync.
+	_, err = stack.Dynamic.Resource(e2e.ApplicationsGVR).Namespace(e2e.ArgoNamespace).Patch(ctx, "syncreport-platform", types.MergePatchType,
+		[]byte(`{"spec":{"source":{"helm":{"valuesObject":{"settings":{"NOTIFY_ON":"failure"}}}}}}`), metav1.PatchOptions{})
+	must(t, err)
+	app, err = stack.WaitApp(ctx, e2e.ArgoNamespace, "syncreport-platform", func(a *unstructured.Unstructured) bool {
+		return strings.Contains(conditions(a, "ComparisonError"), "/settings/NOTIFY_ON")
+	})
+	must(t, err)
+	t.Logf("platform values with NOTIFY_ON=failure: ComparisonError %q", conditions(app, "ComparisonError"))
 	t.Logf("fleet scenario %.1fs", time.Since(t0).Seconds())
+}
+
+// conditions joins the messages of the Application's conditions of type typ.
+func conditions(app *unstructured.Unstructured, typ string) string {
+	conds, _, _ := unstructured.NestedSlice(app.Object, "status", "conditions")
+	var msgs []string
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == typ {
+			msgs = append(msgs, fmt.Sprint(m["message"]))
+		}
+	}
+	return strings.Join(msgs, "; ")
 }
 
 func secret(name string, data map[string]string) *corev1.Secret {
