@@ -330,7 +330,6 @@ func TestFleetRBAC(t *testing.T) {
 	}
 }
 
-
 // TestFleetKustomize uses manifests/hooks as a shared base with the fleet
 // Component, as the Component's header says, for two Applications in one
 // namespace: nothing to edit in the base, no name shared, nothing in the
