@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/syncreport/syncreport/test/ship"
+	"github.com/syncreport/syncreport/test/ship/helmdocs"
 )
 
 // platformChart is the once-per-Argo-CD chart of a fleet install.
@@ -465,6 +466,41 @@ func TestFleetReadmeMatchesExamples(t *testing.T) {
 	for _, f := range files {
 		if !shown[f] {
 			t.Errorf("examples/fleet/%s is not shown in README.md, Install for every app", f)
+		}
+	}
+}
+
+// TestPlatformChartDocs: the platform chart's values table is what its
+// values.yaml generates, and its schema names the same keys as values.yaml.
+func TestPlatformChartDocs(t *testing.T) {
+	dir := filepath.Join(repoRoot(t), platformChart)
+	values, err := os.ReadFile(filepath.Join(dir, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := helmdocs.Generate(values, readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != string(readme) {
+		t.Errorf("%s/README.md is stale: run go run ./test/ship/cmd/helmdocs %s\n%s", platformChart, platformChart, firstDiff(readme, want))
+	}
+	var v, schema map[string]any
+	readYAML(t, filepath.Join(dir, "values.yaml"), &v)
+	readYAML(t, filepath.Join(dir, "values.schema.json"), &schema)
+	props, _ := schema["properties"].(map[string]any)
+	for k := range v {
+		if _, ok := props[k]; !ok {
+			t.Errorf("values.yaml has %s, values.schema.json does not", k)
+		}
+	}
+	for k := range props {
+		if _, ok := v[k]; !ok && k != "global" {
+			t.Errorf("values.schema.json has %s, values.yaml does not", k)
 		}
 	}
 }
