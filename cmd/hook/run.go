@@ -86,6 +86,10 @@ Exit codes: 0 done; 1 internal error (a bug); 2 bad configuration or usage; 3 ap
 4 delivery to a destination failed (only with FAIL_ON_DELIVERY_ERROR=true); 5 gate: the rollout failed or timed out;
 6 interrupted (SIGTERM or SIGINT) before it finished.
 
+Settings, lowest to highest: the defaults below < the ConfigMap SETTINGS_CONFIGMAP and the Secret
+SETTINGS_SECRET in ARGOCD_NAMESPACE (shared by every app) < this environment < the Application's
+syncreport.dev/* routing annotations. See docs/fleet-settings.md.
+
 Environment:
 `
 

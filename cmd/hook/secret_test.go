@@ -86,6 +86,9 @@ func TestBadConfigLeaksNoSecret(t *testing.T) {
 		{"webhook header forged", with(hook, "WEBHOOK_HEADERS_FILE", forgedHeader)},
 		{"webhook set, other variable bad", with(hook, "HOOK_TIMEOUT", "forever")},
 		{"secrets set, other variable bad", with(with(slack, "HOOK_TIMEOUT", "forever"), "ARGOCD_SERVER", "argocd.example.com?token="+canary)},
+		{"token set, channel a mention", with(slack, "SLACK_CHANNEL", "<!channel>")},
+		{"token set, failed channel with a newline", with(slack, "SLACK_CHANNEL_FAILED", "#x\nforged line")},
+		{"token set, central Secret name invalid", with(slack, "SETTINGS_SECRET", "Not_A_Name")},
 	}
 	for _, cmd := range []string{"report", "gate"} {
 		for _, tt := range tests {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -61,10 +62,18 @@ func EventName(p Problem) string {
 }
 
 func event(p Problem, app string, now time.Time) *unstructured.Unstructured {
-	msg := "key " + p.Key + ": " + strings.TrimPrefix(p.Err.Error(), p.Key+": ") + "; ignored by every hook (the default or the app's own value is used)"
+	msg := "key " + p.Key + ": " + strings.TrimPrefix(p.Err.Error(), p.Key+": ") + "; ignored by the hooks that read it (they use the default or the app's own value)"
 	if app != "" {
 		msg += "; first seen by the hook of application " + app
 	}
+	// kubectl describe prints the message raw: no control or bidi
+	// character from a ConfigMap value may act on a terminal.
+	msg = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == 0x2028 || r == 0x2029 {
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ToValidUTF8(msg, "\uFFFD"))
 	if len(msg) > maxEventMessage {
 		msg = strings.ToValidUTF8(msg[:maxEventMessage], "") + "…"
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/syncreport/syncreport/internal/config"
+	"github.com/syncreport/syncreport/internal/redact"
 )
 
 // Sources of a value, besides the central objects' (Object.Source) and
@@ -325,6 +326,10 @@ func provenance(vars []config.Var, own, shared map[string]entry, env func(string
 			e = entry{value: "set", source: SourceEnv + " " + v.Name + "_FILE"}
 		}
 		s := Setting{Value: e.value, Source: e.source, Secret: v.Secret}
+		if strings.HasSuffix(v.Name, "_URL") && e.value != "" {
+			// A proxy's URL can carry a token (https://u:token@proxy/?t=…).
+			s.Value = redact.URL(e.value)
+		}
 		if v.Secret {
 			s.Value = "unset"
 			if e.value != "" {
@@ -344,7 +349,9 @@ type redacted struct {
 }
 
 func (r redacted) Error() string {
-	if r.value == "" {
+	// A value of a few characters cannot be told from the message's own
+	// words; the messages quote no secret anyway (canary tests).
+	if len(r.value) < 4 {
 		return r.err.Error()
 	}
 	return strings.ReplaceAll(r.err.Error(), r.value, "[redacted]")

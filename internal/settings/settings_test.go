@@ -1,9 +1,11 @@
 package settings
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 const canary = "CANARYsecret"
@@ -194,6 +196,12 @@ func TestResolve(t *testing.T) {
 			err: "annotation syncreport.dev/email-to: EMAIL_TO",
 		},
 		{
+			name: "URLs shown without user info and query",
+			env:  map[string]string{"SLACK_API_URL": "https://bot:" + canary + "@proxy.example.com/api/?t=" + canary},
+			cm:   map[string]string{"ARGOCD_URL": "https://argocd.example.com/?token=" + canary},
+			want: []want{{"SLACK_API_URL", "https://proxy.example.com/api/", SourceEnv}, {"ARGOCD_URL", "https://argocd.example.com/", fromCM}},
+		},
+		{
 			name:        "annotations that are not routing keys are not settings",
 			annotations: map[string]string{"syncreport.dev/slack-api-url": "https://evil.example.com/", "syncreport.dev/notify": "#x"},
 			want:        []want{{"SLACK_API_URL", "https://slack.com/api/", SourceDefault}},
@@ -314,5 +322,25 @@ func TestEventName(t *testing.T) {
 	}
 	if n := EventName(p); !strings.HasPrefix(n, "syncreport-settings.syncreport-") || len(n) > 253 {
 		t.Errorf("name %q", n)
+	}
+}
+
+// TestEventMessageVisible: a ConfigMap value with control, bidi or invalid
+// bytes reaches the Event's message (printed raw by kubectl describe) as
+// visible replacement characters only.
+func TestEventMessageVisible(t *testing.T) {
+	p := Problem{Object: cm(nil), Key: "SMTP_HOST", Err: errors.New("SMTP_TLS=none: mail\x1b[2J\u202e\xff\n.example.com is not a loopback address")}
+	msg := event(p, "argocd/web", time.Now()).Object["message"].(string)
+	for _, bad := range []string{"\x1b", "\u202e", "\n", "\xff"} {
+		if strings.Contains(msg, bad) {
+			t.Errorf("message %q holds %q", msg, bad)
+		}
+	}
+	if !strings.Contains(msg, "key SMTP_HOST: SMTP_TLS=none: mail") || !utf8.ValidString(msg) {
+		t.Errorf("message %q", msg)
+	}
+	long := Problem{Object: cm(nil), Key: "K", Err: errors.New(strings.Repeat("é", 2000))}
+	if m := event(long, "", time.Now()).Object["message"].(string); len(m) > 1024 || !utf8.ValidString(m) {
+		t.Errorf("long message: %d bytes, valid %v", len(m), utf8.ValidString(m))
 	}
 }

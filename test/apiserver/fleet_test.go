@@ -21,10 +21,14 @@ import (
 // namespace that holds the central settings cm and secret (nil: not
 // created); grant gives the hook's ServiceAccount the RBAC of the fleet
 // install (get on the two objects, create on events).
-func fleet(t *testing.T, argoNS, app string, annotations map[string]string, cm, secret map[string]string, grant bool) (dest, kubeconfig string) {
+func fleet(t *testing.T, argoNS, app string, annotations map[string]string, cm, secret map[string]string, grant bool, opts ...func(*scenario)) (dest, kubeconfig string) {
 	t.Helper()
 	ctx := context.Background()
-	dest, kubeconfig = stage(t, scenario{fixture: "postsync-healthy", app: app, appNS: argoNS, hookJob: "syncreport-postsync", annotations: annotations})
+	sc := scenario{fixture: "postsync-healthy", app: app, appNS: argoNS, hookJob: "syncreport-postsync", annotations: annotations}
+	for _, o := range opts {
+		o(&sc)
+	}
+	dest, kubeconfig = stage(t, sc)
 	c := cluster.Client
 	if cm != nil {
 		_, err := c.CoreV1().ConfigMaps(argoNS).Create(ctx, &corev1.ConfigMap{
@@ -194,5 +198,62 @@ func TestFleetBadAnnotation(t *testing.T) {
 	}
 	if n := len(s.Posts()); n != 0 {
 		t.Errorf("%d posts, want none", n)
+	}
+}
+
+// TestFleetSecretNeverShown: bad values in the central Secret are ignored
+// and reported by key; the values reach neither the hook's output nor the
+// Events anyone who can list events in the Argo CD namespace reads.
+func TestFleetSecretNeverShown(t *testing.T) {
+	const canary = "CANARYcentral"
+	argoNS := "fleet-secret-canary"
+	dest, kc := fleet(t, argoNS, "web-canary", nil, map[string]string{"SLACK_CHANNEL": "#fleet"}, map[string]string{
+		"SLACK_TOKEN":   "xoxb-" + canary + " x",
+		"WEBHOOK_URL":   "http://hooks.example.com/" + canary,
+		"SMTP_PASSWORD": canary,
+		"NOTIFY_ON":     canary,
+	}, true)
+	r := runHook(t, dest, kc, fleetEnv(argoNS))
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0", r.code)
+	}
+	evs, err := cluster.Client.CoreV1().Events(argoNS).List(context.Background(), metav1.ListOptions{
+		FieldSelector: "involvedObject.kind=Secret,involvedObject.name=syncreport-secret"})
+	must(t, err)
+	keys := map[string]bool{}
+	for _, ev := range evs.Items {
+		key, _, _ := strings.Cut(strings.TrimPrefix(ev.Message, "key "), ":")
+		keys[key] = true
+		if strings.Contains(ev.Message, canary) {
+			t.Errorf("event leaks the secret: %q", ev.Message)
+		}
+	}
+	for _, k := range []string{"SLACK_TOKEN", "WEBHOOK_URL", "SMTP_PASSWORD", "NOTIFY_ON"} {
+		if !keys[k] {
+			t.Errorf("no Event for key %s (events for %v)", k, keys)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, canary) {
+		t.Errorf("the hook's output leaks the secret")
+	}
+}
+
+// TestFleetGateDefaults: the gate takes its GATE_* defaults from the
+// central ConfigMap too, and a bad one there is ignored, not an exit 2.
+func TestFleetGateDefaults(t *testing.T) {
+	argoNS := "fleet-gate"
+	dest, kc := fleet(t, argoNS, "web-gate", nil, map[string]string{"GATE_TIMEOUT": "3s", "GATE_RESTARTS": "0"}, nil, true,
+		func(s *scenario) { s.diagnose = true })
+	r := runHookCmd(t, dest, kc, fleetEnv(argoNS), "gate")
+	// The fixture's Deployment never comes up here (no controllers): the
+	// central 3s, not the default 10m, ends the watch.
+	if r.code != 5 || !strings.Contains(r.stderr, "hook: not healthy after 3s") {
+		t.Fatalf("exit %d, want 5 (timed out after the central GATE_TIMEOUT)", r.code)
+	}
+	if !strings.Contains(r.stderr, `"GATE_TIMEOUT":"3s (configmap `+argoNS+`/syncreport-settings)"`) || !strings.Contains(r.stderr, `"timeout":"3s"`) {
+		t.Error("the gate does not use the central GATE_TIMEOUT")
+	}
+	if !strings.Contains(r.stderr, "central setting ignored: configmap "+argoNS+"/syncreport-settings key GATE_RESTARTS") {
+		t.Error("no warning for the bad central GATE_RESTARTS")
 	}
 }

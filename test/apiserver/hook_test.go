@@ -210,9 +210,15 @@ func restrictedPod(sa string) corev1.PodSpec {
 // the ServiceAccount's identity, no ARGOCD_APP_NAME.
 func runHook(t *testing.T, dest, kubeconfig string, env map[string]string) result {
 	t.Helper()
+	return runHookCmd(t, dest, kubeconfig, env)
+}
+
+// runHookCmd is runHook with the hook's arguments (gate).
+func runHookCmd(t *testing.T, dest, kubeconfig string, env map[string]string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, hookBin)
+	cmd := exec.CommandContext(ctx, hookBin, args...)
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"KUBECONFIG=" + kubeconfig,
