@@ -504,3 +504,38 @@ func TestPlatformChartDocs(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetExamplesAgree: every Application the example ApplicationSet
+// generates has its entry in the platform values (else its hook may not read
+// its Application), and no entry is left over.
+func TestFleetExamplesAgree(t *testing.T) {
+	dir := filepath.Join(repoRoot(t), "examples", "fleet")
+	var platform, appSet map[string]any
+	readYAML(t, filepath.Join(dir, "platform.yaml"), &platform)
+	readYAML(t, filepath.Join(dir, "applicationset.yaml"), &appSet)
+	apps, _, _ := unstructured.NestedSlice(platform, "spec", "source", "helm", "valuesObject", "apps")
+	var fromPlatform, fromAppSet []string
+	for _, a := range apps {
+		m := a.(map[string]any)
+		fromPlatform = append(fromPlatform, m["name"].(string)+" → "+m["namespace"].(string))
+	}
+	gens, _, _ := unstructured.NestedSlice(appSet, "spec", "generators")
+	for _, g := range gens {
+		elems, _, _ := unstructured.NestedSlice(g.(map[string]any), "list", "elements")
+		for _, e := range elems {
+			m := e.(map[string]any)
+			fromAppSet = append(fromAppSet, m["name"].(string)+" → "+m["namespace"].(string))
+		}
+	}
+	slices.Sort(fromPlatform)
+	slices.Sort(fromAppSet)
+	if len(fromAppSet) == 0 || !slices.Equal(fromPlatform, fromAppSet) {
+		t.Errorf("examples/fleet: the ApplicationSet generates %v, the platform values grant %v", fromAppSet, fromPlatform)
+	}
+	// The template must name the app and its namespace from those fields.
+	name, _, _ := unstructured.NestedString(appSet, "spec", "template", "metadata", "name")
+	ns, _, _ := unstructured.NestedString(appSet, "spec", "template", "spec", "destination", "namespace")
+	if name != "{{.name}}" || ns != "{{.namespace}}" {
+		t.Errorf("examples/fleet/applicationset.yaml: template name %q, destination namespace %q; want {{.name}} and {{.namespace}}", name, ns)
+	}
+}
