@@ -14,8 +14,10 @@ import (
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/syncreport/syncreport/test/e2e"
@@ -66,6 +68,9 @@ func TestFleet(t *testing.T) {
 	defer cancel()
 	t0 := time.Now()
 	must(t, stack.StartApplicationSets(ctx))
+	// The scenarios that run later must not meet the central settings (a
+	// hook whose Role grants it reads them): remove them with the fleet.
+	t.Cleanup(func() { removeFleet(t) })
 
 	// The charts, from this working tree, at the tag the examples pin.
 	files, err := stack.RepoFiles("helm/syncreport", "helm/syncreport-platform")
@@ -318,4 +323,23 @@ func fleetHookLogs(ns string) string {
 		}
 	}
 	return b.String()
+}
+
+// removeFleet deletes the ApplicationSet (and so its Applications), the
+// platform Application and the central settings it made.
+func removeFleet(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	appSets := schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applicationsets"}
+	del := []error{
+		stack.Dynamic.Resource(appSets).Namespace(e2e.ArgoNamespace).Delete(ctx, "apps", metav1.DeleteOptions{}),
+		stack.Dynamic.Resource(e2e.ApplicationsGVR).Namespace(e2e.ArgoNamespace).Delete(ctx, "syncreport-platform", metav1.DeleteOptions{}),
+		stack.Client.CoreV1().ConfigMaps(e2e.ArgoNamespace).Delete(ctx, "syncreport-settings", metav1.DeleteOptions{}),
+		stack.Client.CoreV1().Secrets(e2e.ArgoNamespace).Delete(ctx, "syncreport-secret", metav1.DeleteOptions{}),
+	}
+	for _, err := range del {
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("remove the fleet: %v", err)
+		}
+	}
 }
