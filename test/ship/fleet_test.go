@@ -392,6 +392,64 @@ func TestFleetKustomize(t *testing.T) {
 	}
 }
 
+// TestKustomizeNamePrefix: the base copied as the README's "Install for one
+// app" says (namespace.yaml set), for two Applications in one namespace,
+// each including it with `namePrefix: <app>-`: no name shared (in the Argo
+// CD namespace neither), and every RoleBinding binds its own app's
+// ServiceAccount.
+func TestKustomizeNamePrefix(t *testing.T) {
+	tl := needTools(t)
+	ctx := testContext(t)
+	root := repoRoot(t)
+	tmp := t.TempDir()
+	if err := os.CopyFS(filepath.Join(tmp, "manifests"), os.DirFS(filepath.Join(root, "manifests"))); err != nil {
+		t.Fatal(err)
+	}
+	nsFile := filepath.Join(tmp, "manifests", "hooks", "namespace.yaml")
+	b, err := os.ReadFile(nsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(nsFile, []byte(strings.Replace(string(b), "namespace: "+ship.HooksPlaceholderNamespace+"\n", "namespace: shop\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, app := range []string{"shop-web", "shop-api"} {
+		dir := filepath.Join(tmp, app)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources: [../manifests/hooks]\nnamePrefix: "+app+"-\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := tl.KustomizeBuild(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := ship.Decode(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			id := ship.ID(o)
+			if other, ok := seen[id]; ok {
+				t.Errorf("%s and %s both render %s", other, app, id)
+			}
+			seen[id] = app
+			if o.GetKind() == "RoleBinding" {
+				subjects, _, _ := unstructured.NestedSlice(o.Object, "subjects")
+				want := map[string]any{"kind": "ServiceAccount", "name": app + "-syncreport", "namespace": "shop"}
+				if len(subjects) != 1 || !equalMaps(subjects[0].(map[string]any), want) {
+					t.Errorf("%s: %s subjects %v, want [%v]", app, id, subjects, want)
+				}
+			}
+		}
+		if n := len(ship.Find(objs, "RoleBinding")); n != 2 {
+			t.Errorf("%s: %d RoleBindings, want the app namespace's and the Argo CD namespace's", app, n)
+		}
+	}
+}
+
 func equalMaps(a, b map[string]any) bool {
 	if len(a) != len(b) {
 		return false
