@@ -8,8 +8,8 @@ import (
 
 // TestCheckVariableAgreesWithLoad: CheckVariable accepts a value exactly
 // when Load accepts it with no other variable set, for variables that need
-// no partner; it parses on its own (envconfig reads only the process
-// environment), so this keeps the two from drifting.
+// no partner; it parses on its own, not through FromLookup, so this keeps
+// the two from drifting.
 func TestCheckVariableAgreesWithLoad(t *testing.T) {
 	for _, tt := range []struct{ name, value string }{
 		{"NOTIFY_ON", "failed"}, {"NOTIFY_ON", "failure"}, {"NOTIFY_ON", "succeeded, degraded"}, {"NOTIFY_ON", ""},

@@ -43,9 +43,10 @@ func Vars() []Var {
 
 // FromLookup parses the settings that lookup gives, every other one at its
 // default, and reads the *_FILE settings' files; it does not Validate.
-// It is what envconfig.Process does with the process environment, for any
-// source: internal/settings feeds it the layers merged. A variable that is
-// set, even to "", is parsed; an unset one takes its default.
+// It is what envconfig.Process did with the process environment (a test
+// holds the two equal), for any source: internal/settings feeds it the
+// layers merged. A variable that is set, even to "", is parsed; an unset
+// one takes its default.
 func FromLookup(lookup func(string) (string, bool)) (*Config, error) {
 	var c Config
 	v := reflect.ValueOf(&c).Elem()

@@ -230,42 +230,61 @@ func centralLayer(vars []config.Var, c Central, problems *[]Problem) map[string]
 }
 
 // resolveCombination merges the layers and validates the result. When the
-// merged settings fail but the app's own ones pass without some central
-// value, that value is the cause: it is dropped with a Problem (one at a
-// time, in a stable order) and the rest are kept.
+// merged settings fail, the central values to blame are the fewest whose
+// removal makes them valid: one, else two (two unrelated mistakes, such as
+// a token without a channel and a mail server without a sender), else all
+// of them if the app's own settings are valid alone. Each is dropped from
+// shared with a Problem. Otherwise the mistake is the app's own: an error.
 func resolveCombination(own, shared map[string]entry, problems *[]Problem) (*config.Config, error) {
-	for {
-		cfg, err := load(own, shared)
-		if err == nil {
+	cfg, err := load(own, shared)
+	if err == nil || len(shared) == 0 {
+		return cfg, err
+	}
+	keys := slices.Sorted(maps.Keys(shared))
+	var blames [][]string
+	for i := range keys {
+		blames = append(blames, []string{keys[i]})
+	}
+	for i := range keys {
+		for j := i + 1; j < len(keys); j++ {
+			blames = append(blames, []string{keys[i], keys[j]})
+		}
+	}
+	for _, blame := range blames {
+		if cfg, e := load(own, without(shared, blame...)); e == nil {
+			for _, k := range blame {
+				// Each with its own error: the settings with only k of the
+				// blamed values.
+				_, kerr := load(own, without(shared, slices.DeleteFunc(slices.Clone(blame), func(b string) bool { return b == k })...))
+				if kerr == nil {
+					kerr = err
+				}
+				*problems = append(*problems, problemOf(shared[k], k, kerr))
+			}
+			for _, k := range blame {
+				delete(shared, k)
+			}
 			return cfg, nil
 		}
-		if len(shared) == 0 {
-			return nil, err
-		}
-		culprit := ""
-		for _, key := range slices.Sorted(maps.Keys(shared)) {
-			without := maps.Clone(shared)
-			delete(without, key)
-			if _, e := load(own, without); e == nil {
-				culprit = key
-				break
-			}
-		}
-		if culprit == "" {
-			if _, e := load(own, nil); e != nil {
-				return nil, e // the app's own settings are wrong on their own
-			}
-			// No single central value is the cause, all of them together
-			// are: drop them all.
-			for _, key := range slices.Sorted(maps.Keys(shared)) {
-				*problems = append(*problems, problemOf(shared[key], key, err))
-				delete(shared, key)
-			}
-			return load(own, nil)
-		}
-		*problems = append(*problems, problemOf(shared[culprit], culprit, err))
-		delete(shared, culprit)
 	}
+	cfg, e := load(own, nil)
+	if e != nil {
+		return nil, e // the app's own settings are wrong on their own
+	}
+	for _, k := range keys {
+		*problems = append(*problems, problemOf(shared[k], k, err))
+		delete(shared, k)
+	}
+	return cfg, nil
+}
+
+// without is shared less the keys.
+func without(shared map[string]entry, keys ...string) map[string]entry {
+	out := maps.Clone(shared)
+	for _, k := range keys {
+		delete(out, k)
+	}
+	return out
 }
 
 func problemOf(e entry, key string, err error) Problem {

@@ -154,7 +154,16 @@ func TestResolve(t *testing.T) {
 			name:      "central SMTP without a sender",
 			cm:        map[string]string{"SMTP_HOST": "mail.example.com", "EMAIL_TO": "ops@example.com"},
 			want:      []want{{"SMTP_HOST", "", SourceDefault}, {"EMAIL_TO", "", SourceDefault}},
-			problems:  []string{fromCM + " key EMAIL_TO: SMTP_FROM: required", fromCM + " key SMTP_HOST: SMTP_FROM: required"},
+			problems:  []string{fromCM + " key EMAIL_TO: SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD, SMTP_CA_FILE and EMAIL_TO need SMTP_HOST", fromCM + " key SMTP_HOST: SMTP_FROM: required"},
+			transport: "stdout",
+		},
+		{
+			name:   "two unrelated central mistakes: only they are dropped",
+			cm:     map[string]string{"SLACK_CHANNEL_FAILED": "#incidents", "SMTP_HOST": "mail.example.com", "NOTIFY_ON": "failed", "SLACK_API_URL": "https://proxy.example.com/api/"},
+			secret: map[string]string{"SLACK_TOKEN": "xoxb-" + canary},
+			want: []want{{"SMTP_HOST", "", SourceDefault}, {"SLACK_TOKEN", "unset", SourceDefault},
+				{"NOTIFY_ON", "failed", fromCM}, {"SLACK_CHANNEL_FAILED", "#incidents", fromCM}, {"SLACK_API_URL", "https://proxy.example.com/api/", fromCM}},
+			problems:  []string{fromSecret + " key SLACK_TOKEN: SLACK_CHANNEL: required with SLACK_TOKEN", fromCM + " key SMTP_HOST: SMTP_FROM: required"},
 			transport: "stdout",
 		},
 		{
