@@ -82,6 +82,9 @@ type Stack struct {
 	remote     *Cluster
 	remoteErr  error
 
+	appSetOnce sync.Once // StartApplicationSets
+	appSetErr  error
+
 	once sync.Once
 }
 

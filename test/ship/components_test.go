@@ -19,9 +19,11 @@ import (
 // The kustomize Components, and which of them go together. A new Component
 // fails TestComponentOrder until it is placed here.
 var (
-	allComponents = []string{"argocd-api", "gate", "gate-mark-degraded", "presync-support", "remote-kubeconfig"}
-	// exclusive: at most one of them (two ways to read the Application).
-	exclusive = []string{"argocd-api", "remote-kubeconfig"}
+	allComponents = []string{"argocd-api", "fleet", "gate", "gate-mark-degraded", "presync-support", "remote-kubeconfig"}
+	// exclusive: at most one of them (two ways to read the Application, or
+	// the fleet's central settings, which only a hook in Argo CD's own
+	// cluster reads).
+	exclusive = []string{"argocd-api", "fleet", "remote-kubeconfig"}
 	// needs: a Component that is useless without another.
 	needs = map[string]string{"gate-mark-degraded": "gate"}
 	// remoteFile is the variable each remote Component must give every

@@ -254,6 +254,16 @@ func TestHelmNotes(t *testing.T) {
 			not: []string{"report-now"},
 		},
 		{
+			name: "fleet",
+			args: []string{"--set", "fleet.enabled=true"},
+			want: []string{
+				"Delivery: as the central settings say (ConfigMap syncreport-settings and Secret\nsyncreport-secret in argocd",
+				"from the platform install (helm/syncreport-platform)",
+				"ServiceAccount\nshop/shop-syncreport.",
+			},
+			not: []string{"must grant", "the report goes to the hook Job's log"},
+		},
+		{
 			name: "gate",
 			args: []string{"--set", "hooks.gate.enabled=true"},
 			want: []string{"Hooks: PostSync, SyncFail, Sync (gate, wave 0, timeout 10m)\n", "hooks.gate.markDegraded=true to fail it at once"},

@@ -9,17 +9,37 @@ The chart name, or nameOverride.
 The full name that prefixes every resource: <release>-<chart>, or the release
 name when it already contains the chart name. 52 characters at most, the
 limit of a CronJob name; Job names add at most 9 ("-postsync").
+
+Argo CD renders a Helm source with the Application's name as release name,
+so the names are unique per Application even when several deploy into one
+namespace (and a hook Job's BeforeHookCreation only ever replaces its own
+app's Job). A longer name is not merely cut, which could make two apps
+with a long common prefix share one: it is cut to 43 characters and ends
+in 8 hex digits of the SHA-256 of the whole name (syncreport.shortName;
+helm/syncreport-platform names the ServiceAccount the same way).
 */}}
 {{- define "syncreport.fullname" -}}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" }}
+{{- include "syncreport.shortName" .Values.fullnameOverride }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 52 | trimSuffix "-" }}
+{{- include "syncreport.shortName" .Release.Name }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" }}
+{{- include "syncreport.shortName" (printf "%s-%s" .Release.Name $name) }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+A name of at most 52 characters: the name itself when short enough, else
+its first 43 characters and 8 hex digits of its SHA-256.
+*/}}
+{{- define "syncreport.shortName" -}}
+{{- if le (len .) 52 }}
+{{- . | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" (trunc 43 . | trimSuffix "-") (sha256sum . | trunc 8) }}
 {{- end }}
 {{- end }}
 
@@ -287,8 +307,11 @@ containers:
         value: {{ printf "%s/%s" .dir .key | quote }}
       {{- end }}
       {{- end }}
+      {{- $fleet := $v.fleet.enabled }}
+      {{- if or (not $fleet) (ne $v.config.notifier "auto") }}
       - name: NOTIFIER
         value: {{ $v.config.notifier | quote }}
+      {{- end }}
       {{- with $v.slack.channel }}
       - name: SLACK_CHANNEL
         value: {{ . | quote }}
@@ -303,7 +326,9 @@ containers:
         value: {{ printf "%s/%s" .dir .key | quote }}
       {{- end }}
       {{- end }}
-      {{- if and $secret (not $v.slack.mountAsFile) (or $v.slack.existingSecret $v.slack.token) }}
+      {{- /* config.notifier slack or webhook takes only its own key, so a
+      Secret that holds both (a central one copied, say) is not "both set". */}}
+      {{- if and $secret (not $v.slack.mountAsFile) (or $v.slack.existingSecret $v.slack.token) (ne $v.config.notifier "webhook") }}
       - name: SLACK_TOKEN
         valueFrom:
           secretKeyRef:
@@ -311,7 +336,7 @@ containers:
             key: {{ $v.slack.tokenKey }}
             optional: true
       {{- end }}
-      {{- if and $secret (not $v.slack.mountAsFile) (or $v.slack.existingSecret $v.slack.webhookURL) }}
+      {{- if and $secret (not $v.slack.mountAsFile) (or $v.slack.existingSecret $v.slack.webhookURL) (ne $v.config.notifier "slack") }}
       - name: SLACK_WEBHOOK_URL
         valueFrom:
           secretKeyRef:
@@ -351,16 +376,28 @@ containers:
         value: {{ printf "%s/%s" .dir .key | quote }}
       {{- end }}
       {{- end }}
+      {{- /* In fleet mode a value left at its default is not passed: the
+      central ConfigMap syncreport-settings decides it (the Job's own
+      environment would win over it). HOOK_TIMEOUT is always passed: the
+      Job's deadline is computed from it. */}}
+      {{- if or (not $fleet) (ne $v.config.stdoutFormat "text") }}
       - name: STDOUT_FORMAT
         value: {{ $v.config.stdoutFormat | quote }}
+      {{- end }}
+      {{- if or (not $fleet) (ne $v.config.retryNotify "first") }}
       - name: RETRY_NOTIFY
         value: {{ $v.config.retryNotify | quote }}
+      {{- end }}
       - name: HOOK_TIMEOUT
         value: {{ $v.config.timeout | quote }}
+      {{- if or (not $fleet) $v.config.failOnDeliveryError }}
       - name: FAIL_ON_DELIVERY_ERROR
         value: {{ $v.config.failOnDeliveryError | quote }}
+      {{- end }}
+      {{- if or (not $fleet) (ne $v.config.logLevel "info") }}
       - name: LOG_LEVEL
         value: {{ $v.config.logLevel | quote }}
+      {{- end }}
       {{- if gt (int $v.config.logLines) 0 }}
       - name: HOOK_LOG_LINES
         value: {{ $v.config.logLines | quote }}
