@@ -138,7 +138,7 @@ The Secret with the Slack credentials, or nothing when there is none.
 Environment variables the chart sets itself; `env` may not repeat them.
 */}}
 {{- define "syncreport.managedEnv" -}}
-POD_NAME POD_NAMESPACE ARGOCD_NAMESPACE ARGOCD_APP_NAME ARGOCD_APP_NAMESPACE ARGOCD_URL ARGOCD_KUBECONFIG_FILE ARGOCD_SERVER ARGOCD_AUTH_TOKEN ARGOCD_AUTH_TOKEN_FILE ARGOCD_CA_FILE ARGOCD_INSECURE ARGOCD_PLAINTEXT NOTIFY_COMMIT_AUTHOR NOTIFIER SLACK_CHANNEL SLACK_API_URL SLACK_TOKEN SLACK_TOKEN_FILE SLACK_WEBHOOK_URL SLACK_WEBHOOK_URL_FILE STDOUT_FORMAT RETRY_NOTIFY HOOK_TIMEOUT FAIL_ON_DELIVERY_ERROR LOG_LEVEL HOOK_LOG_LINES GOMEMLIMIT GATE_TIMEOUT GATE_RESTARTS GATE_IMAGE_PULL_GRACE GATE_CONFIG_ERROR_GRACE GATE_UNSCHEDULABLE_GRACE GATE_MARK_DEGRADED SMTP_HOST SMTP_PORT SMTP_TLS SMTP_ALLOW_PLAINTEXT SMTP_FROM SMTP_USERNAME SMTP_PASSWORD SMTP_PASSWORD_FILE SMTP_CA_FILE EMAIL_TO EMAIL_RECIPIENTS WEBHOOK_URL WEBHOOK_URL_FILE WEBHOOK_SECRET WEBHOOK_SECRET_FILE WEBHOOK_HEADERS_FILE
+POD_NAME POD_NAMESPACE ARGOCD_NAMESPACE ARGOCD_APP_NAME ARGOCD_APP_NAMESPACE ARGOCD_URL ARGOCD_KUBECONFIG_FILE ARGOCD_SERVER ARGOCD_AUTH_TOKEN ARGOCD_AUTH_TOKEN_FILE ARGOCD_CA_FILE ARGOCD_INSECURE ARGOCD_PLAINTEXT NOTIFY_COMMIT_AUTHOR NOTIFIER SLACK_CHANNEL SLACK_API_URL SLACK_TOKEN SLACK_TOKEN_FILE SLACK_WEBHOOK_URL SLACK_WEBHOOK_URL_FILE STDOUT_FORMAT RETRY_NOTIFY HOOK_TIMEOUT FAIL_ON_DELIVERY_ERROR LOG_LEVEL HOOK_LOG_LINES GOMEMLIMIT GATE_TIMEOUT GATE_RESTARTS GATE_IMAGE_PULL_GRACE GATE_CONFIG_ERROR_GRACE GATE_UNSCHEDULABLE_GRACE GATE_MARK_DEGRADED COMMIT_STATUS_GITHUB_TOKEN COMMIT_STATUS_GITHUB_TOKEN_FILE COMMIT_STATUS_GITHUB_HOSTS COMMIT_STATUS_GITHUB_DEPLOYMENTS COMMIT_STATUS_GITLAB_TOKEN COMMIT_STATUS_GITLAB_TOKEN_FILE COMMIT_STATUS_GITLAB_HOSTS SMTP_HOST SMTP_PORT SMTP_TLS SMTP_ALLOW_PLAINTEXT SMTP_FROM SMTP_USERNAME SMTP_PASSWORD SMTP_PASSWORD_FILE SMTP_CA_FILE EMAIL_TO EMAIL_RECIPIENTS WEBHOOK_URL WEBHOOK_URL_FILE WEBHOOK_SECRET WEBHOOK_SECRET_FILE WEBHOOK_HEADERS_FILE
 {{- end }}
 
 {{/*
@@ -226,6 +226,13 @@ that gets its path. One per credential, so each volume holds one file.
 {{- if $v.webhook.headersKey }}
 {{- $mounts = append $mounts (dict "name" "webhook-headers" "dir" "/var/run/secrets/syncreport/webhook-headers" "secret" . "key" $v.webhook.headersKey "env" "WEBHOOK_HEADERS_FILE") }}
 {{- end }}
+{{- end }}
+{{- $c := $v.commitStatus }}
+{{- if and $c.existingSecret $c.githubTokenKey }}
+{{- $mounts = append $mounts (dict "name" "github-token" "dir" "/var/run/secrets/syncreport/github-token" "secret" $c.existingSecret "key" $c.githubTokenKey "env" "COMMIT_STATUS_GITHUB_TOKEN_FILE") }}
+{{- end }}
+{{- if and $c.existingSecret $c.gitlabTokenKey }}
+{{- $mounts = append $mounts (dict "name" "gitlab-token" "dir" "/var/run/secrets/syncreport/gitlab-token" "secret" $c.existingSecret "key" $c.gitlabTokenKey "env" "COMMIT_STATUS_GITLAB_TOKEN_FILE") }}
 {{- end }}
 {{- toJson $mounts }}
 {{- end }}
@@ -370,8 +377,20 @@ containers:
         value: {{ . | quote }}
       {{- end }}
       {{- end }}
+      {{- with $v.commitStatus.githubHosts }}
+      - name: COMMIT_STATUS_GITHUB_HOSTS
+        value: {{ join "," . | quote }}
+      {{- end }}
+      {{- with $v.commitStatus.gitlabHosts }}
+      - name: COMMIT_STATUS_GITLAB_HOSTS
+        value: {{ join "," . | quote }}
+      {{- end }}
+      {{- if $v.commitStatus.githubDeployments }}
+      - name: COMMIT_STATUS_GITHUB_DEPLOYMENTS
+        value: "true"
+      {{- end }}
       {{- range $mounts }}
-      {{- if or (hasPrefix "SMTP_" .env) (hasPrefix "WEBHOOK_" .env) }}
+      {{- if or (hasPrefix "SMTP_" .env) (hasPrefix "WEBHOOK_" .env) (hasPrefix "COMMIT_STATUS_" .env) }}
       - name: {{ .env }}
         value: {{ printf "%s/%s" .dir .key | quote }}
       {{- end }}
