@@ -278,15 +278,15 @@ func TestHistory(t *testing.T) {
 	if len(p.Messages) != 2 || p.Messages[0].Text != "three" || !p.HasMore || p.Messages[0].Metadata == nil {
 		t.Fatalf("first page %+v", p)
 	}
-	p2 := get(url.Values{"channel": {"#deploys"}, "limit": {"2"}, "cursor": {p.ResponseMetadata.NextCursor}})
+	p2 := get(url.Values{"channel": {"C00000001"}, "limit": {"2"}, "cursor": {p.ResponseMetadata.NextCursor}})
 	if len(p2.Messages) != 1 || p2.Messages[0].Text != "one" || p2.HasMore || p2.Messages[0].Metadata != nil {
 		t.Fatalf("second page %+v", p2)
 	}
-	p3 := get(url.Values{"channel": {"#deploys"}, "oldest": {p2.Messages[0].TS}})
+	p3 := get(url.Values{"channel": {"C00000001"}, "oldest": {p2.Messages[0].TS}})
 	if len(p3.Messages) != 2 {
 		t.Errorf("oldest: %+v", p3)
 	}
-	if p4 := get(url.Values{"channel": {"#elsewhere"}}); len(p4.Messages) != 0 {
+	if p4 := get(url.Values{"channel": {"C00000002"}}); len(p4.Messages) != 0 {
 		t.Errorf("other channel: %+v", p4)
 	}
 }
