@@ -100,6 +100,9 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, endpoint string, bo
 		s.openConversation(w, p)
 	case EndpointHistory:
 		s.history(w, p)
+	case "auth.test":
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "url": "https://slacktest.slack.com/", "team": "slacktest",
+			"user": "syncreport", "team_id": "T000", "user_id": "U000SLACKTEST", "bot_id": BotID})
 	case EndpointReplies:
 		s.replies(w, p)
 	case EndpointUpdate:
@@ -399,7 +402,7 @@ func historyMessage(post Post, withMeta bool) map[string]any {
 	m := map[string]any{
 		"type":    "message",
 		"subtype": "bot_message",
-		"bot_id":  "B000SLACKTEST",
+		"bot_id":  or(post.BotID, BotID),
 		"text":    post.Text,
 		"ts":      post.TS,
 	}
@@ -419,4 +422,14 @@ func historyMessage(post Post, withMeta bool) map[string]any {
 		m["metadata"] = post.Metadata
 	}
 	return m
+}
+
+// BotID is the bot_id of the messages the accepted token posts.
+const BotID = "B000SLACKTEST"
+
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
 }
