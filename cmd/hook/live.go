@@ -48,6 +48,8 @@ func liveMessage(r report.Report, channel string) notify.LiveMessage {
 		Top:       top,
 		Reply:     &notify.Message{Channel: channel, Text: text, Blocks: blocks},
 		Broadcast: r.Verdict == report.Failed && !r.WillRetry,
+		// A sync that succeeds at once is one message, no thread.
+		ReplyOnUpdate: r.Verdict == report.Succeeded,
 	}
 }
 

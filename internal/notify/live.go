@@ -56,6 +56,10 @@ type LiveMessage struct {
 	// Deliver); Broadcast also shows it in the channel.
 	Reply     *Message
 	Broadcast bool
+	// ReplyOnUpdate posts Reply only when an existing message was updated:
+	// a first message that says it all (a success) needs no thread, and
+	// each post counts against Slack's one message a second per channel.
+	ReplyOnUpdate bool
 }
 
 // LiveResult says what Deliver did.
@@ -182,7 +186,7 @@ func (b *Bot) DeliverLive(ctx context.Context, r Retrier, lm LiveMessage, log *s
 			res.Merged = true
 		}
 	}
-	if lm.Reply == nil {
+	if lm.Reply == nil || (lm.ReplyOnUpdate && res.Posted) {
 		return res, nil
 	}
 	reply := *lm.Reply

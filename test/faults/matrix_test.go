@@ -319,6 +319,9 @@ func (sc scenario) run(t *testing.T) row {
 		"ARGOCD_APP_NAME": app, "ARGOCD_NAMESPACE": appNS,
 		"HOOK_TIMEOUT": timeout.String(), "SLACK_ATTEMPT_TIMEOUT": attemptTimeout,
 		"FAIL_ON_DELIVERY_ERROR": fmt.Sprint(sc.strict), "LOG_LEVEL": "debug",
+		// One message per run, as the matrix counts them; the live
+		// message's fallbacks are TestLiveFallbacks.
+		"RETRY_NOTIFY": "first",
 	}
 	var other *otherDest
 	switch {
@@ -425,7 +428,7 @@ type result struct {
 
 // runHook runs the built binary with env only (no inherited variables:
 // in particular no in-cluster service host).
-func runHook(t *testing.T, env map[string]string) result {
+func runHook(t testing.TB, env map[string]string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
