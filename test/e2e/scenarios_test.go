@@ -471,6 +471,11 @@ func TestAutoSyncRetries(t *testing.T) {
 	// A channel ID: RETRY_NOTIFY=update (the default) keeps one message
 	// per sync there, each attempt in its thread.
 	s := newScenario(t, "s6-retries", "", map[string]string{"SLACK_CHANNEL": "C0S6RETRIES"})
+	// Six attempts of about 20s each, then a second sync: more than the
+	// usual scenario deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*scenarioTimeout)
+	t.Cleanup(cancel)
+	s.ctx = ctx
 	// A 15s progress deadline: the first attempt is what waits for it.
 	s.commit("web with a bad image", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:does-not-exist", "bad-image", 15)})
 	t0 := time.Now()
