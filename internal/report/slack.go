@@ -253,8 +253,10 @@ func replyHead(r Report) string {
 		what = "still failing, Argo CD will retry"
 	case r.Verdict == Failed && r.WillRetry:
 		what = "failed, Argo CD will retry"
+	case r.Verdict == Failed && r.MaxAttempts > 1 && r.Attempt >= r.MaxAttempts:
+		what = "failed, no retries left"
 	case r.Verdict == Failed && r.Attempt > 1:
-		what = fmt.Sprintf("failed after %d attempts", r.Attempt)
+		what = "failed, not retried" // terminated, or a sync timeout
 	case r.Verdict == Failed:
 		what = "failed"
 	default:
