@@ -293,12 +293,7 @@ func TestLiveRateLimited(t *testing.T) {
 	if n := len(e.s.TopLevel(liveChannel)); n != 10 {
 		t.Errorf("%d top-level messages, want 10", n)
 	}
-	limited := 0
-	for _, r := range e.s.RequestsTo(slacktest.EndpointPostMessage) {
-		_ = r
-		limited++
-	}
-	if limited <= 20 {
-		t.Errorf("%d chat.postMessage calls for 20 posts: the limit did not bite", limited)
+	if calls := len(e.s.RequestsTo(slacktest.EndpointPostMessage)); calls <= 20 {
+		t.Errorf("%d chat.postMessage calls for 20 posts: the limit did not bite", calls)
 	}
 }
