@@ -172,6 +172,9 @@ func BenchmarkLiveFanIn(b *testing.B) {
 		failed, dup := 0, 0
 		for i := range apps {
 			if results[i].exit != 0 {
+				if failed == 0 {
+					b.Logf("hook %d: exit %d\n%s", i, results[i].exit, scrub(results[i].stderr))
+				}
 				failed++
 			}
 			switch c := perApp[fmt.Sprintf("%s/fanin-%d-%02d", appNS, n, i)]; {

@@ -430,7 +430,12 @@ type result struct {
 // in particular no in-cluster service host).
 func runHook(t testing.TB, env map[string]string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// A stuck hook is killed well after its own HOOK_TIMEOUT.
+	limit := time.Minute
+	if d, err := time.ParseDuration(env["HOOK_TIMEOUT"]); err == nil {
+		limit = max(limit, d+30*time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, hookBin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
