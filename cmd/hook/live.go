@@ -120,3 +120,27 @@ func postStarted(ctx context.Context, cfg *config.Config, rd *appReader, t argoc
 		_ = deliverLive(ctx, bot, notify.Retrier{AttemptTimeout: cfg.SlackAttemptTimeout}, lm, log)
 	}
 }
+
+// endStarted updates the gate's "Syncing…" message (SLACK_POST_STARTED) to
+// a verdict NOTIFY_ON mutes: it is never posted as a new message, but the
+// message that says the sync is running must not stay so.
+func endStarted(ctx context.Context, cfg *config.Config, r report.Report, log *slog.Logger) {
+	if !cfg.SlackPostStarted || !liveUpdates(cfg) || r.StartedAt == nil {
+		return
+	}
+	bot, err := notify.NewBot(cfg.SlackToken, cfg.SlackAPIURL, &http.Client{Transport: http.DefaultTransport})
+	if err != nil {
+		return
+	}
+	retrier := notify.Retrier{AttemptTimeout: cfg.SlackAttemptTimeout}
+	for _, ch := range recipients.Channels(r.Recipients) {
+		if !notify.CanLive(ch) {
+			continue
+		}
+		lm := liveMessage(r, ch)
+		lm.UpdateOnly, lm.Reply = true, nil
+		if _, err := bot.DeliverLive(ctx, retrier, lm, log); err != nil {
+			log.Warn("cannot end the started message", "channel", ch, "error", err.Error())
+		}
+	}
+}

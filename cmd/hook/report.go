@@ -79,6 +79,8 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 		"hook", r.Hook, "phase", r.Phase, "attempt", r.Attempt, "willRetry", r.WillRetry, "failures", len(r.Failures))
 	if !notifies(cfg.NotifyVerdicts(), r, target) {
 		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "message", r.Message, "notifyOn", cfg.NotifyOn)
+		// A "Syncing…" message the gate posted must not stay so.
+		endStarted(ctx, cfg, r, log)
 		return nil
 	}
 	if !report.ShouldNotify(r, retryPolicy(cfg.RetryNotify)) {

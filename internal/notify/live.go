@@ -60,6 +60,9 @@ type LiveMessage struct {
 	// a first message that says it all (a success) needs no thread, and
 	// each post counts against Slack's one message a second per channel.
 	ReplyOnUpdate bool
+	// UpdateOnly never posts a new message: for a verdict muted by
+	// NOTIFY_ON that must still end a "Syncing…" message.
+	UpdateOnly bool
 }
 
 // LiveResult says what Deliver did.
@@ -168,6 +171,10 @@ func (b *Bot) DeliverLive(ctx context.Context, r Retrier, lm LiveMessage, log *s
 		// message_not_found, cant_update_message (another app's message
 		// with our metadata), edit_window_closed: try the next, else post.
 		res.Fallback = "cannot update this sync's message: " + err.Error()
+	}
+	if res.TS == "" && lm.UpdateOnly {
+		log.Debug("no message of this sync to update", "channel", ch)
+		return res, nil
 	}
 	if res.TS == "" {
 		if len(matches) == 0 && res.Fallback == "" {

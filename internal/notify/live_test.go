@@ -297,3 +297,22 @@ func TestLiveRateLimited(t *testing.T) {
 		t.Errorf("%d chat.postMessage calls for 20 posts: the limit did not bite", calls)
 	}
 }
+
+// TestLiveUpdateOnly: a muted verdict ends a started message but never
+// posts one.
+func TestLiveUpdateOnly(t *testing.T) {
+	e := newLiveEnv(t)
+	op := time.Now().Add(-time.Minute)
+	muted := liveRun("argocd/web", op, 1, StageReport, "succeeded", false)
+	muted.UpdateOnly, muted.Reply = true, nil
+	if res := e.run(t, muted); res.Posted || res.TS != "" {
+		t.Errorf("posted with nothing to update: %+v", res)
+	}
+	e.run(t, liveRun("argocd/web", op, 1, StageStarted, "progressing", false))
+	if res := e.run(t, muted); !res.Updated {
+		t.Errorf("the started message was not ended: %+v", res)
+	}
+	if top := e.s.TopLevel(liveChannel); len(top) != 1 || top[0].Text != "argocd/web succeeded (attempt 1)" {
+		t.Errorf("top-level: %+v", top)
+	}
+}
