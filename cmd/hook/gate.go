@@ -90,6 +90,19 @@ func runGate(ctx context.Context, stderr io.Writer) error {
 			"left", time.Until(deadline).Truncate(time.Second).String())
 	}
 
+	// The optional "Syncing…" message goes out while the gate watches.
+	posted := make(chan struct{})
+	go func() {
+		defer close(posted)
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("internal error posting the started message", "panic", fmt.Sprint(p))
+			}
+		}()
+		postStarted(ctx, cfg, rd, target, log)
+	}()
+	defer func() { <-posted }()
+
 	// The first read retries transient errors for HOOK_TIMEOUT, like the
 	// report's; later ones are bounded by the gate itself.
 	first := true

@@ -93,13 +93,22 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 		"hook", r.Hook, "phase", r.Phase, "attempt", r.Attempt, "willRetry", r.WillRetry, "failures", len(r.Failures))
 	if !notifies(cfg.NotifyVerdicts(), r, target) {
 		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "message", r.Message, "notifyOn", cfg.NotifyOn)
+		// A "Syncing…" message the gate posted must not stay so.
+		endStarted(ctx, cfg, r, log)
 		return nil
 	}
-	if !report.ShouldNotify(r, cfg.RetryNotify) {
-		log.Info("not posting this attempt (RETRY_NOTIFY)", "policy", cfg.RetryNotify, "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
-		return nil
+	if !report.ShouldNotify(r, retryPolicy(cfg.RetryNotify)) {
+		if !liveUpdates(cfg) {
+			log.Info("not posting this attempt (RETRY_NOTIFY)", "policy", cfg.RetryNotify, "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
+			return nil
+		}
+		// Every attempt updates the sync's live message; the other
+		// destinations hear of the first and the final one only.
+		log.Info("this attempt goes to the live Slack message only (RETRY_NOTIFY=update)", "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
+		err = deliverSlack(ctx, cfg, &r, stdout, log)
+	} else {
+		err = deliver(ctx, cfg, &r, stdout, log)
 	}
-	err = deliver(ctx, cfg, &r, stdout, log)
 	if err != nil && cfg.FailOnDeliveryError {
 		return kindError{errDelivery, err}
 	}
@@ -200,7 +209,20 @@ func deliverSlack(ctx context.Context, cfg *config.Config, r *report.Report, std
 	// time within HOOK_TIMEOUT to retry.
 	retrier := notify.Retrier{AttemptTimeout: cfg.SlackAttemptTimeout}
 	var errs []error
+	var liveBot *notify.Bot // set for the bot transport
 	send := func(channel string) {
+		if liveBot != nil {
+			if live, err := sendLive(ctx, cfg, liveBot, retrier, *r, channel, log); live {
+				if err != nil {
+					errs = append(errs, err)
+				}
+				return
+			}
+		}
+		if !report.ShouldNotify(*r, retryPolicy(cfg.RetryNotify)) {
+			log.Info("not posting this attempt here (RETRY_NOTIFY)", "channel", channel, "policy", retryPolicy(cfg.RetryNotify), "attempt", r.Attempt)
+			return
+		}
 		attempts, err := retrier.Deliver(ctx, n, slackMessage(*r, channel), log)
 		if err != nil {
 			log.Error("report not delivered", "notifier", n.Name(), "channel", channel, "attempts", attempts,
@@ -219,6 +241,7 @@ func deliverSlack(ctx context.Context, cfg *config.Config, r *report.Report, std
 		send(cfg.SlackChannel)
 		return errors.Join(errs...)
 	}
+	liveBot = bot
 	// send posts through n: before re-posting after an ambiguous failure
 	// (timeout, reset, 5xx) the bot looks for the earlier post in the channel.
 	n = notify.Dedup(bot, log)

@@ -1,7 +1,9 @@
 // Command reportsvg draws the README's picture of a Slack report: it builds
-// the report of a sample failed sync (with a live-object cause and a
-// mention), renders the exact Block Kit blocks the hook posts, and lays
-// them out as an SVG that looks like the message in Slack. With -text it
+// the reports of a sample sync failing six attempts (with a live-object
+// cause and a mention), renders the exact Block Kit blocks the hook posts,
+// and lays them out as an SVG that looks like the message in Slack: its
+// life (syncing → failed, attempt 3 of 6 → failed after 6 attempts), the
+// message as it ends, and its thread, one reply per attempt. With -text it
 // prints the same report as `hook render --format text` and the stdout
 // notifier print it: the README's terminal example.
 //
@@ -46,12 +48,32 @@ func main() {
 }
 
 func run(w io.Writer, root string) error {
-	r, err := sample(root)
-	if err != nil {
-		return err
+	var attempts []report.Report
+	for n := int64(1); n <= maxAttempts; n++ {
+		r, err := sampleAt(root, n)
+		if err != nil {
+			return err
+		}
+		attempts = append(attempts, r)
 	}
+	final := attempts[maxAttempts-1]
+	// The message's life: what its header read, when.
+	life := []string{headerOf(report.Started(attempts[0])), headerOf(attempts[2]), headerOf(final)}
+	_, blocks := report.Slack(final)
+	var thread [][]slack.Block
+	for _, r := range attempts {
+		_, b := report.SlackReply(r)
+		thread = append(thread, b[:1]) // the reply's first line; its failures are those above
+	}
+	return draw(w, life, blocks, thread)
+}
+
+// maxAttempts is the sample's retry limit plus one.
+const maxAttempts = 6
+
+func headerOf(r report.Report) string {
 	_, blocks := report.Slack(r)
-	return draw(w, blocks)
+	return blocks[0].(*slack.HeaderBlock).Text.Text
 }
 
 func runText(w io.Writer, root string) error {
@@ -65,7 +87,11 @@ func runText(w io.Writer, root string) error {
 // sample is the report both pictures show: sampleApp with --info entries,
 // an image, the cause the hook finds in the live pods, and a resolved
 // mention (render has neither a cluster nor Slack, so it shows no cause).
-func sample(root string) (report.Report, error) {
+func sample(root string) (report.Report, error) { return sampleAt(root, 1) }
+
+// sampleAt is the sample at attempt n of maxAttempts; the last one failed
+// for good.
+func sampleAt(root string, n int64) (report.Report, error) {
 	b, err := os.ReadFile(root + "/" + sampleApp)
 	if err != nil {
 		return report.Report{}, err
@@ -79,6 +105,11 @@ func sample(root string) (report.Report, error) {
 		{Name: "pipeline", Value: "https://gitlab.example.com/team/web/-/pipelines/4711"},
 	}
 	app.Status.Summary.Images = []string{"ghcr.io/team/web:1.5.0"}
+	op := app.Status.OperationState
+	op.RetryCount = n - 1
+	if n == maxAttempts {
+		op.Phase, op.Message = "Failed", "one or more synchronization tasks completed unsuccessfully (retried 5 times)."
+	}
 	now := app.Status.OperationState.StartedAt.Add(75 * time.Second)
 	r := report.Build(app, report.Options{Now: now, ArgoCDURL: "https://argocd.example.com"})
 	report.ApplyDiagnosis(&r, &health.Diagnosis{Results: []health.Result{{
@@ -117,8 +148,18 @@ func (c *canvas) text(x, y float64, s, style string) {
 	fmt.Fprintf(&c.b, `<text x="%.0f" y="%.0f" %s>%s</text>`+"\n", x, y, style, s)
 }
 
-func draw(w io.Writer, blocks []slack.Block) error {
-	c := &canvas{y: 34}
+func draw(w io.Writer, life []string, blocks []slack.Block, thread [][]slack.Block) error {
+	c := &canvas{y: 30}
+	c.text(24, c.y, "One message per sync, updated in place:", `class="context"`)
+	for i, h := range life {
+		c.y += 22
+		c.text(24, c.y, []string{"10:00", "10:03", "10:09"}[i], `class="time"`)
+		c.text(left, c.y, inline(emoji(h)), "")
+	}
+	c.y += 16
+	fmt.Fprintf(&c.b, `<line x1="20" y1="%.0f" x2="%d" y2="%.0f" stroke="#dddddd"/>`+"\n", c.y, width-20, c.y)
+	c.y += 24
+	avatar(c)
 	c.text(left, c.y, "syncreport", `class="name"`)
 	c.text(left+92, c.y, "APP", `class="badge"`)
 	c.text(left+124, c.y, "10:01", `class="time"`)
@@ -158,6 +199,22 @@ func draw(w io.Writer, blocks []slack.Block) error {
 			}
 		}
 	}
+	c.y += 18
+	c.text(left, c.y, fmt.Sprintf("%d replies", len(thread)), `class="link b"`)
+	c.y += 8
+	fmt.Fprintf(&c.b, `<line x1="%d" y1="%.0f" x2="%d" y2="%.0f" stroke="#dddddd"/>`+"\n", left, c.y, width-20, c.y)
+	for i, reply := range thread {
+		c.y += 4
+		for _, bl := range reply {
+			if sec, ok := bl.(*slack.SectionBlock); ok && sec.Text != nil {
+				c.x(left+16, emoji(sec.Text.Text), textW-16)
+			}
+		}
+		if i == len(thread)-1 {
+			c.y += 16
+			c.text(left+16, c.y, "Also sent to #deploys", `class="context"`)
+		}
+	}
 	height := c.y + 24
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" viewBox="0 0 %d %.0f" role="img" aria-label="A syncreport message in Slack">
 <style>
@@ -168,11 +225,15 @@ text { font-family: -apple-system, "Segoe UI", Lato, "Helvetica Neue", Arial, sa
 .context { font-size: 12.5px; fill: #616061; } .quote { fill: #616061; }
 </style>
 <rect width="100%%" height="100%%" rx="8" fill="#ffffff" stroke="#dddddd"/>
-<rect x="20" y="18" width="38" height="38" rx="6" fill="#ef7b4d"/>
-<text x="39" y="43" text-anchor="middle" style="fill:#fff;font-weight:700;font-size:16px">sr</text>
 %s</svg>
 `, width, height, width, height, c.b.String())
 	return nil
+}
+
+// avatar draws the app's icon beside the message's first line.
+func avatar(c *canvas) {
+	fmt.Fprintf(&c.b, `<rect x="20" y="%.0f" width="38" height="38" rx="6" fill="#ef7b4d"/>`+"\n", c.y-16)
+	fmt.Fprintf(&c.b, `<text x="39" y="%.0f" text-anchor="middle" style="fill:#fff;font-weight:700;font-size:16px">sr</text>`+"\n", c.y+9)
 }
 
 // x draws mrkdwn text in a column starting at x0.

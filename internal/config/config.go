@@ -87,7 +87,8 @@ type Config struct {
 	Diagnose            bool          `envconfig:"HOOK_DIAGNOSE" default:"true" desc:"read the live objects in this cluster to name the cause of a failure"`
 	LogLines            int           `envconfig:"HOOK_LOG_LINES" default:"0" desc:"last log lines of a crashing container to include (needs pods/log get; logs can hold secrets)"`
 	MaxRequests         int           `envconfig:"HOOK_MAX_REQUESTS" default:"20" desc:"cap on Kubernetes API requests spent on the diagnosis"`
-	RetryNotify         string        `envconfig:"RETRY_NOTIFY" default:"first" desc:"first | final | all: which failed attempts of a retrying sync are posted (first = the first and the final one)"`
+	RetryNotify         string        `envconfig:"RETRY_NOTIFY" default:"update" desc:"update | first | final | all: update (with a bot token and a channel ID) keeps one message per sync, updated in place, each attempt in its thread; the others say which failed attempts of a retrying sync are posted as messages of their own (first = the first and the final one), as update does with a webhook or a channel name"`
+	SlackPostStarted    bool          `envconfig:"SLACK_POST_STARTED" default:"false" desc:"gate: post \"Syncing web to 9c0ffee, by alice…\" when the sync starts; its report then updates that message (needs a bot token and RETRY_NOTIFY=update)"`
 	Timeout             time.Duration `envconfig:"HOOK_TIMEOUT" default:"2m" desc:"deadline for the whole run: reading, diagnosis and delivery retries"`
 	SlackAttemptTimeout time.Duration `envconfig:"SLACK_ATTEMPT_TIMEOUT" default:"10s" desc:"bound on one Slack request, SMTP conversation or webhook post, so a hung one leaves time within HOOK_TIMEOUT to retry"`
 	FailOnDeliveryError bool          `envconfig:"FAIL_ON_DELIVERY_ERROR" default:"false" desc:"exit 4 when any destination (Slack, email, webhook) could not be reached, even if others were; by default a notifier outage never fails the sync"`
@@ -139,7 +140,7 @@ func Choices() map[string][]string {
 	return map[string][]string{
 		"NOTIFIER":      {"auto", "slack", "webhook", "stdout"},
 		"STDOUT_FORMAT": {"text", "json", "slack"},
-		"RETRY_NOTIFY":  {"first", "final", "all"},
+		"RETRY_NOTIFY":  {"update", "first", "final", "all"},
 		"LOG_LEVEL":     {"debug", "info", "warn", "error"},
 		"NOTIFY_ON":     {"succeeded", "failed", "degraded", "progressing", "unknown"},
 		"SMTP_TLS":      {"starttls", "tls", "none"},

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/syncreport/syncreport/internal/safehttp"
 )
@@ -22,6 +23,9 @@ type Bot struct {
 	token string
 	api   *url.URL // ends in "/"
 	hc    *http.Client
+
+	mu       sync.Mutex
+	ownBotID string // from auth.test, when asked
 }
 
 // NewBot returns a Bot using token. apiURL is the Web API base, DefaultAPIURL

@@ -4,7 +4,11 @@
 // (Email, DeliverEmail); and as signed JSON to any HTTP receiver
 // (JSONWebhook, DeliverJSONWebhook); and as a commit status on GitHub and
 // GitLab (Forges, DeliverCommitStatuses). Each retries transient failures within
-// the caller's deadline with the same Retrier.
+// the caller's deadline with the same Retrier. With a bot token a sync's
+// reports share one live message (Bot.DeliverLive, live.go): found again by
+// its metadata in the channel's history, updated with chat.update, each run
+// adding a reply in its thread; any failure to find or update it posts a new
+// message instead.
 //
 // Every answer from Slack is judged by one function, classify: success,
 // transient (429, 5xx, connection failures, Slack's transient error codes) or

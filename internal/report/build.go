@@ -483,6 +483,10 @@ func summary(r *Report) string {
 		return name + " synced and healthy"
 	case Failed:
 		s := name + " sync failed"
+		if !r.WillRetry && r.Attempt > 1 {
+			// The last word on a retrying sync, as its live message ends.
+			return fmt.Sprintf("%s after %d attempts", s, r.Attempt)
+		}
 		if r.MaxAttempts != 1 {
 			s += " (" + AttemptText(*r) + ")"
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/slack-go/slack"
+
 	"github.com/syncreport/syncreport/internal/recipients"
 )
 
@@ -237,5 +239,61 @@ func TestVisible(t *testing.T) {
 		if got := visible(tt.in); got != tt.want {
 			t.Errorf("visible(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestSlackReplyEscapesHostileText: the live message's thread reply and the
+// gate's "Syncing…" message escape outside text as the message does.
+func TestSlackReplyEscapesHostileText(t *testing.T) {
+	final := hostileReport()
+	final.Verdict, final.WillRetry, final.Attempt, final.MaxAttempts = Failed, false, 6, 6
+	for name, render := range map[string]func() (string, []slack.Block){
+		"reply":       func() (string, []slack.Block) { return SlackReply(hostileReport()) },
+		"final reply": func() (string, []slack.Block) { return SlackReply(final) },
+		"started":     func() (string, []slack.Block) { return Slack(Started(hostileReport())) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			text, blocks := render()
+			checkSlackLimits(t, text, blocks)
+			checkMrkdwn(t, "fallback text", strings.ReplaceAll(text, "\n", " "))
+			raw, err := json.Marshal(blocks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var tree any
+			if err := json.Unmarshal(raw, &tree); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			var walk func(v any)
+			walk = func(v any) {
+				switch v := v.(type) {
+				case map[string]any:
+					if s, ok := v["text"].(string); ok {
+						n++
+						if v["type"] == "mrkdwn" {
+							checkMrkdwn(t, "mrkdwn", strings.ReplaceAll(s, "\n", " "))
+						} else if m := screenActing.FindString(s); m != "" || !utf8.ValidString(s) {
+							t.Errorf("plain_text: raw control %q in %q", m, s)
+						}
+					}
+					for _, c := range v {
+						walk(c)
+					}
+				case []any:
+					for _, c := range v {
+						walk(c)
+					}
+				}
+			}
+			walk(tree)
+			if n < 2 {
+				t.Fatalf("only %d text objects", n)
+			}
+		})
+	}
+	// The final reply is broadcast: it tells the people concerned.
+	if text, _ := SlackReply(final); !strings.Contains(text, "<@U0ALICE>") {
+		t.Errorf("final reply mentions nobody: %q", text)
 	}
 }

@@ -38,6 +38,15 @@ func TestGolden(t *testing.T) {
 			golden(t, name+".txt", text.Bytes())
 			golden(t, name+".json", js.Bytes())
 			golden(t, name+".slack.json", append(sl, '\n'))
+			// The live message's thread reply, and the gate's "Syncing…".
+			rtext, rblocks := SlackReply(r)
+			rl, err := json.MarshalIndent(map[string]any{"text": rtext, "blocks": rblocks}, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name+".reply.slack.json", append(rl, '\n'))
+			stext, _ := Slack(Started(r))
+			golden(t, name+".started.txt", []byte(stext+"\n"))
 		})
 	}
 }

@@ -212,3 +212,83 @@ func mrkdwn(s string) *slack.TextBlockObject {
 }
 
 func runes(s string) int { return len([]rune(s)) }
+
+// SlackReply renders what one run adds to the thread of its sync's live
+// message: the attempt and its verdict ("attempt 3 of 6: still failing"),
+// the message, the failures with their causes, and, for a final failure
+// (shown in the channel too), the people to tell. Outside text is escaped
+// as in Slack.
+func SlackReply(r Report) (text string, blocks []slack.Block) {
+	head := replyHead(r)
+	if r.Verdict == Failed && !r.WillRetry {
+		if cc := Mentions(r); cc != "" {
+			head += " — cc " + cc
+		}
+	}
+	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate(head, maxSectionText)), nil, nil))
+	if showMessage(r) {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncate("> "+escape(oneLine(truncate(r.Message, maxSectionText))), maxSectionText)), nil, nil))
+	}
+	logs := logBlocks(r.Failures)
+	blocks = append(blocks, failureBlocks(r.Failures, maxBlocks-len(blocks)-len(logs))...)
+	blocks = append(blocks, logs...)
+	var b strings.Builder
+	b.WriteString(head)
+	for i, f := range r.Failures {
+		if i == 3 {
+			fmt.Fprintf(&b, "\n…and %d more", len(r.Failures)-i)
+			break
+		}
+		b.WriteString("\n" + escape(truncate(FailureTitle(f), maxFailureLine)) + ": " + escape(oneLine(truncate(f.Message, maxFailureLine))))
+	}
+	return truncate(b.String(), maxFallbackText), blocks
+}
+
+// replyHead is the first line of a thread reply: which attempt, and how it went.
+func replyHead(r Report) string {
+	m := marks[r.Verdict]
+	what := ""
+	switch {
+	case r.Verdict == Failed && r.WillRetry && r.Attempt > 1:
+		what = "still failing, Argo CD will retry"
+	case r.Verdict == Failed && r.WillRetry:
+		what = "failed, Argo CD will retry"
+	case r.Verdict == Failed && r.MaxAttempts > 1 && r.Attempt >= r.MaxAttempts:
+		what = "failed, no retries left"
+	case r.Verdict == Failed && r.Attempt > 1:
+		what = "failed, not retried" // terminated, or a sync timeout
+	case r.Verdict == Failed:
+		what = "failed"
+	default:
+		what = escape(r.Summary)
+	}
+	at := ""
+	if r.MaxAttempts != 1 && r.Phase != "" {
+		at = fmt.Sprintf("attempt %d", r.Attempt)
+		if r.MaxAttempts > 0 {
+			at += fmt.Sprintf(" of %d", r.MaxAttempts)
+		}
+		at = "*" + at + "*: "
+	}
+	return m.emoji + " " + at + what
+}
+
+// Started turns the report the gate makes when a sync starts into the
+// "Syncing web to 9c0ffee, by alice…" message that the sync's reports
+// later update.
+func Started(r Report) Report {
+	r.Verdict = Progressing
+	s := "Syncing " + r.App.Name
+	if revs := ShortRevisions(r.Revisions); len(revs) > 0 {
+		s += " to " + strings.Join(revs, ", ")
+	}
+	switch {
+	case r.InitiatedBy != "":
+		s += ", by " + r.InitiatedBy
+	case r.Automated:
+		s += " (automated sync)"
+	}
+	r.Summary = s + "…"
+	r.Failures, r.Message, r.WillRetry = nil, "", false
+	return r
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // params is a Web API request's arguments, whether sent as JSON or as a form;
@@ -99,6 +100,15 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, endpoint string, bo
 		s.openConversation(w, p)
 	case EndpointHistory:
 		s.history(w, p)
+	case "auth.test":
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "url": "https://slacktest.slack.com/", "team": "slacktest",
+			"user": "syncreport", "team_id": "T000", "user_id": "U000SLACKTEST", "bot_id": BotID})
+	case EndpointReplies:
+		s.replies(w, p)
+	case EndpointUpdate:
+		s.update(w, p)
+	case EndpointDelete:
+		s.deleteMessage(w, p)
 	default:
 		apiError(w, "unknown_method")
 	}
@@ -117,13 +127,23 @@ func (s *Server) postMessage(w http.ResponseWriter, p params) {
 		Text:     p.str("text"),
 		Blocks:   p.raw("blocks"),
 		Metadata: p.raw("metadata"),
+		ThreadTS: p.str("thread_ts"),
 	}
+	post.Broadcast = post.ThreadTS != "" && (p.str("reply_broadcast") == "true" || p.str("reply_broadcast") == "1")
 	if code := checkMessage(post); code != "" {
 		apiError(w, code)
 		return
 	}
 	if post.Channel == "" {
 		apiError(w, "channel_not_found")
+		return
+	}
+	if wait, ok := s.takePost(post.Channel); !ok {
+		rateLimited(w, wait)
+		return
+	}
+	if post.ThreadTS != "" && !s.exists(post.Channel, post.ThreadTS) {
+		apiError(w, "thread_not_found")
 		return
 	}
 	post = s.addPost(post)
@@ -203,8 +223,11 @@ func (s *Server) addPost(post Post) Post {
 		ch = "#webhook" // an incoming webhook is bound to a channel chosen at install time
 	}
 	post.ChannelID = s.resolve(ch)
-	s.seq++
-	post.TS = fmt.Sprintf("%d.%06d", s.epoch, s.seq)
+	post.Time = time.Now()
+	// Slack's ts is the posting time in microseconds, unique per channel.
+	us := max(post.Time.UnixMicro(), s.lastTS+1)
+	s.lastTS = us
+	post.TS = fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
 	s.posts = append(s.posts, post)
 	return post
 }
@@ -320,11 +343,16 @@ func (s *Server) history(w http.ResponseWriter, p params) {
 	inclusive := p.str("inclusive") == "true" || p.str("inclusive") == "1"
 	oldest, latest := p.str("oldest"), p.str("latest")
 
+	if !isID(channel) {
+		// Slack wants the ID here: a name is not found.
+		apiError(w, "channel_not_found")
+		return
+	}
 	s.mu.Lock()
 	id := s.resolve(channel)
 	var msgs []Post
 	for _, post := range s.posts {
-		if post.ChannelID != id {
+		if post.ChannelID != id || post.Deleted || (post.ThreadTS != "" && !post.Broadcast) {
 			continue
 		}
 		if oldest != "" && !after(post.TS, oldest, inclusive) {
@@ -374,15 +402,34 @@ func historyMessage(post Post, withMeta bool) map[string]any {
 	m := map[string]any{
 		"type":    "message",
 		"subtype": "bot_message",
-		"bot_id":  "B000SLACKTEST",
+		"bot_id":  or(post.BotID, BotID),
 		"text":    post.Text,
 		"ts":      post.TS,
 	}
 	if post.Blocks != nil {
 		m["blocks"] = post.Blocks
 	}
+	if post.ThreadTS != "" {
+		m["thread_ts"] = post.ThreadTS
+		if post.Broadcast {
+			m["subtype"] = "thread_broadcast"
+		}
+	}
+	if post.Edits > 0 {
+		m["edited"] = map[string]any{"user": "U000SLACKTEST", "ts": post.TS}
+	}
 	if withMeta && post.Metadata != nil {
 		m["metadata"] = post.Metadata
 	}
 	return m
+}
+
+// BotID is the bot_id of the messages the accepted token posts.
+const BotID = "B000SLACKTEST"
+
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
 }

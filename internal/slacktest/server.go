@@ -27,6 +27,9 @@ const (
 	EndpointLookupByEmail    = "users.lookupByEmail"
 	EndpointOpenConversation = "conversations.open"
 	EndpointHistory          = "conversations.history"
+	EndpointReplies          = "conversations.replies"
+	EndpointUpdate           = "chat.update"
+	EndpointDelete           = "chat.delete"
 	EndpointWebhook          = "webhook"
 )
 
@@ -57,6 +60,20 @@ type Post struct {
 	Blocks    json.RawMessage // nil when no blocks were sent
 	Metadata  json.RawMessage // nil when no metadata was sent
 	TS        string
+	// ThreadTS is the parent's ts for a reply in a thread, "" for a
+	// top-level message.
+	ThreadTS string
+	// Broadcast is a thread reply also shown in the channel (reply_broadcast).
+	Broadcast bool
+	// Edits counts the chat.update calls that changed it.
+	Edits int
+	// Deleted is set by chat.delete; a deleted message is in no listing.
+	Deleted bool
+	// Time is when it was posted, for edit-window checks.
+	Time time.Time
+	// BotID is the app that posted it: "" for the token the server
+	// accepts (chat.update refuses anyone else's message).
+	BotID string
 }
 
 // Server is a running fake Slack. All methods are safe for concurrent use.
@@ -73,9 +90,11 @@ type Server struct {
 	always      map[string]Fault   // endpoint → fault applied once queued ones run out
 	requests    []Request
 	posts       []Post
-	channels    map[string]string // channel name → ID
-	seq         int
-	epoch       int64
+	channels    map[string]string  // channel name → ID
+	lastTS      int64              // microseconds of the newest ts handed out
+	rate        postRate           // per-channel chat.postMessage limit; zero: none
+	buckets     map[string]*bucket // channel ID → its chat.postMessage allowance
+	editWindow  time.Duration      // chat.update refuses older messages; zero: no window
 }
 
 // New starts a server. Call Close when done.
@@ -88,7 +107,7 @@ func New() *Server {
 		queued:      map[string][]Fault{},
 		always:      map[string]Fault{},
 		channels:    map[string]string{},
-		epoch:       time.Now().Unix(),
+		buckets:     map[string]*bucket{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s

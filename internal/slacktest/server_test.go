@@ -278,15 +278,15 @@ func TestHistory(t *testing.T) {
 	if len(p.Messages) != 2 || p.Messages[0].Text != "three" || !p.HasMore || p.Messages[0].Metadata == nil {
 		t.Fatalf("first page %+v", p)
 	}
-	p2 := get(url.Values{"channel": {"#deploys"}, "limit": {"2"}, "cursor": {p.ResponseMetadata.NextCursor}})
+	p2 := get(url.Values{"channel": {"C00000001"}, "limit": {"2"}, "cursor": {p.ResponseMetadata.NextCursor}})
 	if len(p2.Messages) != 1 || p2.Messages[0].Text != "one" || p2.HasMore || p2.Messages[0].Metadata != nil {
 		t.Fatalf("second page %+v", p2)
 	}
-	p3 := get(url.Values{"channel": {"#deploys"}, "oldest": {p2.Messages[0].TS}})
+	p3 := get(url.Values{"channel": {"C00000001"}, "oldest": {p2.Messages[0].TS}})
 	if len(p3.Messages) != 2 {
 		t.Errorf("oldest: %+v", p3)
 	}
-	if p4 := get(url.Values{"channel": {"#elsewhere"}}); len(p4.Messages) != 0 {
+	if p4 := get(url.Values{"channel": {"C00000002"}}); len(p4.Messages) != 0 {
 		t.Errorf("other channel: %+v", p4)
 	}
 }
@@ -319,5 +319,68 @@ func TestSlackGoClient(t *testing.T) {
 	s.Always(slacktest.EndpointLookupByEmail, slacktest.MissingScope("users:read.email"))
 	if _, err := api.GetUserByEmailContext(t.Context(), "ada@example.com"); err == nil || !strings.Contains(err.Error(), "missing_scope") {
 		t.Errorf("missing scope: %v", err)
+	}
+}
+
+// TestLiveMethods: chat.update, threads, conversations.replies,
+// chat.delete and the per-channel post limit, through slack-go, with the
+// error codes Slack documents for each.
+func TestLiveMethods(t *testing.T) {
+	s := slacktest.Start(t)
+	api := slack.New(slacktest.DefaultToken, slack.OptionAPIURL(s.URL()))
+	ctx := t.Context()
+	ch, ts, err := api.PostMessageContext(ctx, "C0LIVE01", slack.MsgOptionText("syncing", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := api.UpdateMessageContext(ctx, ch, ts, slack.MsgOptionText("failed", false)); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if _, _, err := api.PostMessageContext(ctx, ch, slack.MsgOptionText("attempt 1", false), slack.MsgOptionTS(ts), slack.MsgOptionBroadcast()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := api.PostMessageContext(ctx, ch, slack.MsgOptionText("lost", false), slack.MsgOptionTS("1.000001")); err == nil || !strings.Contains(err.Error(), "thread_not_found") {
+		t.Errorf("reply to no thread: %v", err)
+	}
+	msgs, _, _, err := api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: ch, Timestamp: ts})
+	if err != nil || len(msgs) != 2 || msgs[0].Text != "failed" || msgs[1].Text != "attempt 1" {
+		t.Fatalf("replies: %+v %v", msgs, err)
+	}
+	// The broadcast reply shows in the channel, as a thread_broadcast.
+	hist, err := api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: ch})
+	if err != nil || len(hist.Messages) != 2 || hist.Messages[0].SubType != "thread_broadcast" {
+		t.Fatalf("history: %+v %v", hist, err)
+	}
+	if _, err := api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: "#deploys"}); err == nil || !strings.Contains(err.Error(), "channel_not_found") {
+		t.Errorf("history by name: %v", err)
+	}
+	other := s.Inject("B0OTHER", slacktest.Post{Channel: ch, Text: "not ours"})
+	for _, c := range []struct{ ts, code string }{{other.TS, "cant_update_message"}, {"1.000001", "message_not_found"}} {
+		if _, _, _, err := api.UpdateMessageContext(ctx, ch, c.ts, slack.MsgOptionText("x", false)); err == nil || !strings.Contains(err.Error(), c.code) {
+			t.Errorf("update %s: %v, want %s", c.ts, err, c.code)
+		}
+	}
+	s.SetEditWindow(time.Nanosecond)
+	if _, _, _, err := api.UpdateMessageContext(ctx, ch, ts, slack.MsgOptionText("late", false)); err == nil || !strings.Contains(err.Error(), "edit_window_closed") {
+		t.Errorf("update past the edit window: %v", err)
+	}
+	if _, _, err := api.DeleteMessageContext(ctx, ch, ts); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s.TopLevel(ch)); n != 1 { // another app's message remains
+		t.Errorf("%d top-level messages after the delete, want 1", n)
+	}
+
+	s.LimitPosts(1, 1)
+	if _, _, err := api.PostMessageContext(ctx, "C0LIVE02", slack.MsgOptionText("one", false)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = api.PostMessageContext(ctx, "C0LIVE02", slack.MsgOptionText("two", false))
+	var rl *slack.RateLimitedError
+	if !errors.As(err, &rl) || rl.RetryAfter < time.Second {
+		t.Errorf("second post within a second: %v, want 429 with Retry-After", err)
+	}
+	if _, _, err := api.PostMessageContext(ctx, "C0LIVE03", slack.MsgOptionText("elsewhere", false)); err != nil {
+		t.Errorf("the limit is per channel: %v", err)
 	}
 }

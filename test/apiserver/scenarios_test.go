@@ -111,7 +111,8 @@ func TestPreSyncFailedAppInAnyNamespace(t *testing.T) {
 	onePost(t, r, s, "api sync failed", "db-migrate (PreSync hook)", "backoff limit", "team-a/api")
 }
 
-// TestRetryNotifyFirst: with RETRY_NOTIFY=first (the default) the first
+// TestRetryNotifyFirst: with RETRY_NOTIFY=first, or update (the default)
+// to a channel given by name, which cannot be a live message, the first
 // failed attempt and the final one are posted; the ones between are not.
 func TestRetryNotifyFirst(t *testing.T) {
 	for _, tt := range []struct {
@@ -121,7 +122,7 @@ func TestRetryNotifyFirst(t *testing.T) {
 	}{
 		{"first-attempt", 1, "attempt 1 of 6, Argo CD will retry"},
 		{"retrying", 0, ""},
-		{"final-attempt", 1, "attempt 6 of 6, no retries left"},
+		{"final-attempt", 1, "sync failed after 6 attempts"},
 	} {
 		t.Run(tt.fixture, func(t *testing.T) {
 			s := slacktest.Start(t)
@@ -252,8 +253,14 @@ func TestRecipients(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d", r.code)
 	}
+	// The DM is by ID: a live message, with this failure in its thread.
 	byChannel := map[string]slacktest.Post{}
+	top := 0
 	for _, p := range s.Posts() {
+		if p.ThreadTS != "" {
+			continue
+		}
+		top++
 		byChannel[p.Channel] = p
 	}
 	for _, ch := range []string{"#incidents", "#deploys", "DONCALL01"} {
@@ -266,7 +273,10 @@ func TestRecipients(t *testing.T) {
 			t.Errorf("%s: mentions missing: %s", ch, p.Blocks)
 		}
 	}
-	if len(byChannel) != 3 || len(s.Posts()) != 3 {
+	if dm, ok := byChannel["DONCALL01"]; ok && len(s.Thread(dm.ChannelID, dm.TS)) != 1 {
+		t.Errorf("the DM's thread has %d replies, want the report's", len(s.Thread(dm.ChannelID, dm.TS)))
+	}
+	if len(byChannel) != 3 || top != 3 {
 		t.Errorf("posts to %v; want #incidents, #deploys and one DM (bob is not an email, ghost is unknown)", keys(byChannel))
 	}
 	if !strings.Contains(r.stderr, "recipient stays plain text") {

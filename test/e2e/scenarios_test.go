@@ -130,6 +130,27 @@ func (s *scenario) messages(n int) []e2e.Message {
 	return got
 }
 
+// live waits until the app's top-level messages number n and done says
+// they read as expected (a live message is updated in place), then checks
+// that no other message comes.
+func (s *scenario) live(n int, done func([]e2e.Message) bool) []e2e.Message {
+	s.t.Helper()
+	var got []e2e.Message
+	err := pollUntil(s.ctx, func() bool {
+		got = s.reports()
+		return len(got) == n && done(got)
+	})
+	if err != nil {
+		s.t.Fatalf("want %d Slack messages for %s/%s reading as expected, have %d: %v\n%s\n%s", n, s.appNS, s.app, len(got), err, dump(got), s.hookLogs())
+	}
+	time.Sleep(2 * time.Second)
+	if got = s.reports(); len(got) != n {
+		s.t.Fatalf("want %d Slack messages for %s/%s, have %d:\n%s", n, s.appNS, s.app, len(got), dump(got))
+	}
+	s.t.Logf("Slack messages for %s/%s:\n%s", s.appNS, s.app, dump(got))
+	return got
+}
+
 func (s *scenario) reports() []e2e.Message {
 	var out []e2e.Message
 	for _, m := range stack.Slack.Messages() {
@@ -447,7 +468,14 @@ func TestSyncInfoFromCLI(t *testing.T) {
 // two minutes; Argo CD's default (5s doubling: 5+10+20+40+80s) would take
 // about four.
 func TestAutoSyncRetries(t *testing.T) {
-	s := newScenario(t, "s6-retries", "", nil)
+	// A channel ID: RETRY_NOTIFY=update (the default) keeps one message
+	// per sync there, each attempt in its thread.
+	s := newScenario(t, "s6-retries", "", map[string]string{"SLACK_CHANNEL": "C0S6RETRIES"})
+	// Six attempts of about 20s each, then a second sync: more than the
+	// usual scenario deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*scenarioTimeout)
+	t.Cleanup(cancel)
+	s.ctx = ctx
 	// A 15s progress deadline: the first attempt is what waits for it.
 	s.commit("web with a bad image", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:does-not-exist", "bad-image", 15)})
 	t0 := time.Now()
@@ -466,12 +494,47 @@ func TestAutoSyncRetries(t *testing.T) {
 		t.Fatalf("%v\n%s", err, s.hookLogs())
 	}
 	wantOperation(t, app, "Failed", "Degraded")
-	msgs := s.messages(2)
-	t.Logf("create → last report %.1fs; %d SyncFail hook runs", msgs[1].Time.Sub(t0).Seconds(), len(s.runs()))
-	wantReport(t, msgs[0], "failed", 1, "attempt 1 of 6, Argo CD will retry")
-	wantReport(t, msgs[1], "failed", 6, "attempt 6 of 6, no retries left")
+	// One message for the whole operation, ending as the final failure,
+	// with one reply per attempt in its thread (the last also broadcast).
+	msgs := s.live(1, func(ms []e2e.Message) bool {
+		_, v, a := ms[0].Report()
+		return v == "failed" && a == 6 && len(stack.Slack.Replies(ms[0].Channel, ms[0].TS)) >= 6
+	})
+	t.Logf("create → last update %.1fs; %d SyncFail hook runs", msgs[0].Updated.Sub(t0).Seconds(), len(s.runs()))
+	wantReport(t, msgs[0], "failed", 6, "s6-retries sync failed after 6 attempts", "6 of 6, no retries left")
+	replies := stack.Slack.Replies(msgs[0].Channel, msgs[0].TS)
+	if len(replies) != 6 {
+		t.Errorf("%d thread replies, want 6 (one per attempt):\n%s", len(replies), dump(replies))
+	}
+	for i, r := range replies {
+		want := fmt.Sprintf("attempt %d of 6", i+1)
+		if !strings.Contains(r.Text, want) {
+			t.Errorf("reply %d: %q, want %q", i+1, r.Text, want)
+		}
+		if r.Broadcast != (i == 5) {
+			t.Errorf("reply %d: broadcast %v, want it only on the final failure", i+1, r.Broadcast)
+		}
+	}
 	if runs := s.runs(); len(runs) != 6 {
 		t.Errorf("%d SyncFail hook runs, want 6 (one per attempt)\n%s", len(runs), s.hookLogs())
+	}
+
+	// The fix is a new operation: a new message, which ends as succeeded.
+	t1 := time.Now()
+	s.commit("web fixed", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:1.0.0", "", 15)})
+	// A refresh makes the automated policy sync the new revision now.
+	if out, err := stack.ArgoCD(s.ctx, "app", "get", s.app, "--refresh"); err != nil {
+		t.Fatalf("argocd app get --refresh: %v\n%s", err, out)
+	}
+	app = s.waitFinished(t1)
+	wantOperation(t, app, "Succeeded", "Healthy")
+	msgs = s.live(2, func(ms []e2e.Message) bool {
+		_, v, _ := ms[1].Report()
+		return v == "succeeded"
+	})
+	wantReport(t, msgs[1], "succeeded", 1, "s6-retries synced and healthy")
+	if _, v, a := msgs[0].Report(); v != "failed" || a != 6 {
+		t.Errorf("the failed sync's message changed: %s attempt %d", v, a)
 	}
 	s.logShapes()
 }
@@ -512,7 +575,9 @@ func TestCrashLoopGate(t *testing.T) {
 	if !strings.Contains(string(out), "hook gate") {
 		t.Skip("`hook gate` does not exist yet")
 	}
-	s := newScenario(t, "s3-gate", "", nil, "gate", "gate-mark-degraded")
+	// SLACK_POST_STARTED: the gate posts "Syncing…" and the SyncFail
+	// report turns that message into the verdict.
+	s := newScenario(t, "s3-gate", "", map[string]string{"SLACK_CHANNEL": "C0S3GATE", "SLACK_POST_STARTED": "true"}, "gate", "gate-mark-degraded")
 	s.commit("web 1.2.0 crashes", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:1.2.0", "crashloop", 0)})
 	s.create(nil)
 	t0 := s.sync()
@@ -524,9 +589,15 @@ func TestCrashLoopGate(t *testing.T) {
 	if failedIn > time.Minute {
 		t.Errorf("sync failed after %s, want well under the 600s progress deadline", failedIn.Round(time.Second))
 	}
-	msgs := s.messages(1)
-	t.Logf("sync → report %.1fs", msgs[0].Time.Sub(t0).Seconds())
+	msgs := s.live(1, func(ms []e2e.Message) bool { _, v, _ := ms[0].Report(); return v == "failed" })
+	t.Logf("sync → started message %.1fs → report %.1fs", msgs[0].Time.Sub(t0).Seconds(), msgs[0].Updated.Sub(t0).Seconds())
 	wantReport(t, msgs[0], "failed", 1, "s3-gate sync failed", "Deployment", "web", "CrashLoopBackOff")
+	if !strings.Contains(msgs[0].Raw, "Syncing s3-gate") || msgs[0].Edits == 0 {
+		t.Errorf("the message was not the gate's started one, updated by the report (%d edits); first posted as:\n%s", msgs[0].Edits, msgs[0].Raw)
+	}
+	if replies := stack.Slack.Replies(msgs[0].Channel, msgs[0].TS); len(replies) != 1 || !replies[0].Broadcast {
+		t.Errorf("thread: %d replies, want the report's, broadcast:\n%s", len(replies), dump(replies))
+	}
 	var gate, syncFail int
 	for _, r := range s.runs() {
 		switch r.HookType {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,18 +19,29 @@ import (
 // each app namespace's syncreport-slack Secret.
 const SlackToken = "xoxb-e2e-token"
 
-// Message is one chat.postMessage the Slack server accepted.
+// Message is one chat.postMessage the Slack server accepted, as it reads
+// now: chat.update replaces its text, blocks and metadata.
 type Message struct {
 	Time    time.Time
 	Channel string
 	Text    string
-	Body    map[string]any // the whole JSON body
-	Raw     string
+	Body    map[string]any // the whole JSON body, as updated
+	Raw     string         // the body as first posted
+	TS      string
+	// ThreadTS is the parent's ts for a thread reply; Broadcast a reply
+	// also shown in the channel.
+	ThreadTS  string
+	Broadcast bool
+	Edits     int
+	Updated   time.Time // of the last chat.update
+	deleted   bool
 }
 
-// Slack is a minimal Slack Web API: chat.postMessage (recorded),
-// users.lookupByEmail (from Users), conversations.history (empty),
-// conversations.open. It answers like Slack: HTTP 200, {"ok":…}.
+// Slack is a minimal Slack Web API: chat.postMessage (recorded, threads
+// included), chat.update, chat.delete, conversations.history and
+// conversations.replies (by channel ID, with metadata), users.lookupByEmail
+// (from Users), conversations.open, auth.test. It answers like Slack:
+// HTTP 200, {"ok":…}.
 type Slack struct {
 	srv *httptest.Server
 
@@ -37,6 +49,7 @@ type Slack struct {
 	users    map[string]string // email → member ID
 	messages []Message
 	seq      int
+	lastTS   int64 // microseconds of the newest ts
 }
 
 // NewSlack starts the server on 127.0.0.1.
@@ -52,11 +65,62 @@ func (s *Slack) URL() string { return s.srv.URL + "/api/" }
 // Close stops the server.
 func (s *Slack) Close() { s.srv.Close() }
 
-// Messages returns the accepted messages, in order.
+// Messages returns the top-level messages (not thread replies, not
+// deleted), in posting order, as they read now.
 func (s *Slack) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
+	var out []Message
+	for _, m := range s.messages {
+		if m.ThreadTS == "" && !m.deleted {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Replies returns the thread replies to the message ts in channel (as
+// posted: an ID or a name), oldest first.
+func (s *Slack) Replies(channel, ts string) []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Message
+	for _, m := range s.messages {
+		if m.ThreadTS == ts && channelID(m.Channel) == channelID(channel) && !m.deleted {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// e2eBotID is the bot_id of every message the bot posts.
+const e2eBotID = "B0E2E"
+
+// find returns the index of the message ts in channel, -1 if none.
+func (s *Slack) find(channel, ts string) int {
+	for i, m := range s.messages {
+		if m.TS == ts && channelID(m.Channel) == channelID(channel) && !m.deleted {
+			return i
+		}
+	}
+	return -1
+}
+
+// listed is a message as history and replies show it.
+func listed(m Message, meta bool) map[string]any {
+	out := map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "bot_id": e2eBotID}
+	if m.ThreadTS != "" {
+		out["thread_ts"] = m.ThreadTS
+	}
+	if md, ok := m.Body["metadata"]; ok && meta {
+		out["metadata"] = md
+	}
+	return out
+}
+
+// isID reports a channel ID, which history, replies and update require.
+func isID(ch string) bool {
+	return len(ch) > 2 && strings.ContainsRune("CGD", rune(ch[0])) && strings.ToUpper(ch) == ch && !strings.ContainsAny(ch, "#-")
 }
 
 func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
@@ -87,8 +151,68 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 	switch strings.TrimPrefix(r.URL.Path, "/api/") {
 	case "chat.postMessage":
 		ch := param("channel")
-		s.messages = append(s.messages, Message{Time: time.Now(), Channel: ch, Text: param("text"), Body: js, Raw: string(body)})
-		writeJSON(w, map[string]any{"ok": true, "channel": channelID(ch), "ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)})
+		m := Message{Time: time.Now(), Channel: ch, Text: param("text"), Body: js, Raw: string(body), ThreadTS: param("thread_ts")}
+		m.Broadcast, _ = js["reply_broadcast"].(bool)
+		if m.ThreadTS != "" && s.find(ch, m.ThreadTS) < 0 {
+			writeJSON(w, map[string]any{"ok": false, "error": "thread_not_found"})
+			return
+		}
+		// Slack's ts: the time in microseconds, unique.
+		us := max(m.Time.UnixMicro(), s.lastTS+1)
+		s.lastTS = us
+		m.TS = fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
+		s.messages = append(s.messages, m)
+		writeJSON(w, map[string]any{"ok": true, "channel": channelID(ch), "ts": m.TS, "message": listed(m, false)})
+	case "chat.update":
+		ch, ts := param("channel"), param("ts")
+		i := -1
+		if isID(ch) {
+			i = s.find(ch, ts)
+		}
+		if i < 0 {
+			writeJSON(w, map[string]any{"ok": false, "error": "message_not_found"})
+			return
+		}
+		m := &s.messages[i]
+		for _, k := range []string{"text", "blocks", "metadata"} {
+			if v, ok := js[k]; ok {
+				m.Body[k] = v
+			}
+		}
+		m.Text, m.Edits, m.Updated = param("text"), m.Edits+1, time.Now()
+		writeJSON(w, map[string]any{"ok": true, "channel": ch, "ts": ts, "text": m.Text})
+	case "chat.delete":
+		ch, ts := param("channel"), param("ts")
+		i := -1
+		if isID(ch) {
+			i = s.find(ch, ts)
+		}
+		if i < 0 {
+			writeJSON(w, map[string]any{"ok": false, "error": "message_not_found"})
+			return
+		}
+		s.messages[i].deleted = true
+		writeJSON(w, map[string]any{"ok": true, "channel": ch, "ts": ts})
+	case "auth.test":
+		writeJSON(w, map[string]any{"ok": true, "user_id": "U0E2EBOT", "bot_id": e2eBotID})
+	case "conversations.replies":
+		ch, ts := param("channel"), param("ts")
+		i := -1
+		if isID(ch) {
+			i = s.find(ch, ts)
+		}
+		if i < 0 {
+			writeJSON(w, map[string]any{"ok": false, "error": "thread_not_found"})
+			return
+		}
+		meta := param("include_all_metadata") == "true"
+		out := []any{listed(s.messages[i], meta)}
+		for _, m := range s.messages {
+			if m.ThreadTS == ts && channelID(m.Channel) == channelID(ch) && !m.deleted {
+				out = append(out, listed(m, meta))
+			}
+		}
+		writeJSON(w, map[string]any{"ok": true, "messages": out, "has_more": false})
 	case "users.lookupByEmail":
 		if id, ok := s.users[strings.ToLower(param("email"))]; ok {
 			writeJSON(w, map[string]any{"ok": true, "user": map[string]any{"id": id, "profile": map[string]any{"email": param("email")}}})
@@ -96,7 +220,23 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, map[string]any{"ok": false, "error": "users_not_found"})
 	case "conversations.history":
-		writeJSON(w, map[string]any{"ok": true, "messages": []any{}, "has_more": false})
+		ch := param("channel")
+		if !isID(ch) {
+			writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
+			return
+		}
+		oldest, _ := strconv.ParseFloat(param("oldest"), 64)
+		meta := param("include_all_metadata") == "true"
+		out := []any{}
+		for i := len(s.messages) - 1; i >= 0; i-- { // newest first
+			m := s.messages[i]
+			ts, _ := strconv.ParseFloat(m.TS, 64)
+			if channelID(m.Channel) != channelID(ch) || m.deleted || (m.ThreadTS != "" && !m.Broadcast) || ts <= oldest {
+				continue
+			}
+			out = append(out, listed(m, meta))
+		}
+		writeJSON(w, map[string]any{"ok": true, "messages": out, "has_more": false})
 	case "conversations.open":
 		writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": "D" + strings.TrimPrefix(param("users"), "U")}})
 	default:

@@ -360,6 +360,9 @@ func (sc scenario) run(t *testing.T) row {
 		"ARGOCD_APP_NAME": app, "ARGOCD_NAMESPACE": appNS,
 		"HOOK_TIMEOUT": timeout.String(), "SLACK_ATTEMPT_TIMEOUT": attemptTimeout,
 		"FAIL_ON_DELIVERY_ERROR": fmt.Sprint(sc.strict), "LOG_LEVEL": "debug",
+		// One message per run, as the matrix counts them; the live
+		// message's fallbacks are TestLiveFallbacks.
+		"RETRY_NOTIFY": "first",
 	}
 	var other *otherDest
 	switch {
@@ -466,9 +469,14 @@ type result struct {
 
 // runHook runs the built binary with env only (no inherited variables:
 // in particular no in-cluster service host).
-func runHook(t *testing.T, env map[string]string) result {
+func runHook(t testing.TB, env map[string]string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// A stuck hook is killed well after its own HOOK_TIMEOUT.
+	limit := time.Minute
+	if d, err := time.ParseDuration(env["HOOK_TIMEOUT"]); err == nil {
+		limit = max(limit, d+30*time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, hookBin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}

@@ -64,7 +64,7 @@ func (p *apiProxy) appGets() int {
 
 // startProxy returns a proxy for GETs of Application app, opened per f.
 // The clock of downFor starts now: call it right before running the hook.
-func startProxy(t *testing.T, f kubeFault, app string) *apiProxy {
+func startProxy(t testing.TB, f kubeFault, app string) *apiProxy {
 	t.Helper()
 	target, err := url.Parse(cluster.Config.Host)
 	must(t, err)
@@ -171,7 +171,7 @@ func writeStatus(w http.ResponseWriter, code, retryAfter int) {
 
 // kubeconfig writes a kubeconfig for the proxy at addr with ServiceAccount
 // sa's token.
-func kubeconfig(t *testing.T, addr, sa string) string {
+func kubeconfig(t testing.TB, addr, sa string) string {
 	t.Helper()
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["faults"] = &clientcmdapi.Cluster{Server: "https://" + addr, CertificateAuthorityData: proxyCA}
@@ -184,9 +184,14 @@ func kubeconfig(t *testing.T, addr, sa string) string {
 }
 
 // createApp creates Application name from a report fixture.
-func createApp(t *testing.T, name string) {
+func createApp(t testing.TB, name string) {
+	createAppFrom(t, name, "syncfail-degraded.yaml")
+}
+
+// createAppFrom creates Application name from the report fixture file.
+func createAppFrom(t testing.TB, name, file string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "report", "testdata", "apps", "syncfail-degraded.yaml"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "internal", "report", "testdata", "apps", file))
 	must(t, err)
 	u, err := decodeObject(b)
 	must(t, err)
@@ -204,7 +209,7 @@ func decodeObject(b []byte) (*unstructured.Unstructured, error) {
 	return &unstructured.Unstructured{Object: obj}, nil
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
