@@ -91,19 +91,42 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 	r.Recipients = recipients.Collect(app, string(r.Verdict), settings)
 	log.Info("verdict", "app", target.Namespace+"/"+target.Name, "verdict", string(r.Verdict),
 		"hook", r.Hook, "phase", r.Phase, "attempt", r.Attempt, "willRetry", r.WillRetry, "failures", len(r.Failures))
-	if !notifies(cfg.NotifyVerdicts(), r, target) {
-		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "message", r.Message, "notifyOn", cfg.NotifyOn)
-		return nil
-	}
-	if !report.ShouldNotify(r, cfg.RetryNotify) {
-		log.Info("not posting this attempt (RETRY_NOTIFY)", "policy", cfg.RetryNotify, "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
-		return nil
-	}
-	err = deliver(ctx, cfg, &r, stdout, log)
+	err = post(ctx, cfg, &r, target, stdout, log)
 	if err != nil && cfg.FailOnDeliveryError {
 		return kindError{errDelivery, err}
 	}
 	return nil
+}
+
+// post delivers the report unless NOTIFY_ON or RETRY_NOTIFY mutes it. A
+// muted report still sets the commit statuses: a status is the commit's
+// state, not a message, and the gate's pending (or an earlier sync's
+// failure on the same commit) must not stay its last word.
+func post(ctx context.Context, cfg *config.Config, r *report.Report, target argocd.Target, stdout io.Writer, log *slog.Logger) error {
+	muted := ""
+	switch {
+	case !notifies(cfg.NotifyVerdicts(), *r, target):
+		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "message", r.Message, "notifyOn", cfg.NotifyOn)
+		muted = "NOTIFY_ON"
+	case !report.ShouldNotify(*r, cfg.RetryNotify):
+		log.Info("not posting this attempt (RETRY_NOTIFY)", "policy", cfg.RetryNotify, "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
+		muted = "RETRY_NOTIFY"
+	}
+	if muted == "" {
+		return deliver(ctx, cfg, r, stdout, log)
+	}
+	if !slices.Contains(cfg.Destinations(), notify.CommitStatusName) {
+		return nil
+	}
+	send, err := commitStatusSender(cfg, *r, log)
+	if err == nil {
+		err = send(ctx)
+	}
+	if err != nil {
+		log.Error("destination failed", "destination", notify.CommitStatusName, "error", err.Error(),
+			"failOnDeliveryError", cfg.FailOnDeliveryError)
+	}
+	return err
 }
 
 // notifies applies NOTIFY_ON. A hook's report is the only one of its sync:
