@@ -41,14 +41,17 @@ var Annotations = map[string]string{
 }
 
 // credentialSets are taken whole from one layer: when the Job's environment
-// gives any of a set, the central values of that set are not used, so a
-// team's own webhook never meets the central bot token.
-var credentialSets = [][]string{
-	{"SLACK_TOKEN", "SLACK_WEBHOOK_URL"},
-	{"SMTP_PASSWORD"},
-	{"WEBHOOK_URL", "WEBHOOK_SECRET"},
-	{"COMMIT_STATUS_GITHUB_TOKEN"},
-	{"COMMIT_STATUS_GITLAB_TOKEN"},
+// gives any credential of a set, the central credentials of that set are
+// not used, so a team's own webhook never meets the central bot token. The
+// same holds when it gives an endpoint the credentials are sent to (an API
+// base URL, a mail server, Git hosts with their API URLs): the fleet's
+// token must not follow an app's Job to a server of the app's choosing.
+var credentialSets = []struct{ credentials, endpoints []string }{
+	{[]string{"SLACK_TOKEN", "SLACK_WEBHOOK_URL"}, []string{"SLACK_API_URL"}},
+	{[]string{"SMTP_PASSWORD"}, []string{"SMTP_HOST"}},
+	{[]string{"WEBHOOK_URL", "WEBHOOK_SECRET"}, nil},
+	{[]string{"COMMIT_STATUS_GITHUB_TOKEN"}, []string{"COMMIT_STATUS_GITHUB_HOSTS"}},
+	{[]string{"COMMIT_STATUS_GITLAB_TOKEN"}, []string{"COMMIT_STATUS_GITLAB_HOSTS"}},
 }
 
 // Object is a central ConfigMap or Secret as read.
@@ -140,8 +143,8 @@ func Resolve(env func(string) (string, bool), central Central, annotations map[s
 	res := &Resolved{}
 	shared := centralLayer(vars, central, &res.Problems)
 	for _, set := range credentialSets {
-		if envGives(env, set) {
-			for _, name := range set {
+		if envGives(env, set.credentials) || envGives(env, set.endpoints) {
+			for _, name := range set.credentials {
 				delete(shared, name)
 			}
 		}

@@ -122,6 +122,42 @@ func TestResolve(t *testing.T) {
 			transport: "webhook",
 		},
 		{
+			// An app's Job pointing SLACK_API_URL at its own server would
+			// otherwise receive the fleet's bot token.
+			name:      "a team's own Slack API URL never gets the central token",
+			env:       map[string]string{"SLACK_API_URL": "https://slack-proxy.team-a.example/api/"},
+			cm:        map[string]string{"SLACK_CHANNEL": "#deploys"},
+			secret:    map[string]string{"SLACK_TOKEN": "xoxb-" + canary},
+			want:      []want{{"SLACK_TOKEN", "unset", SourceDefault}, {"SLACK_API_URL", "https://slack-proxy.team-a.example/api/", SourceEnv}},
+			transport: "stdout",
+		},
+		{
+			name:      "the central Slack API URL goes with the central token",
+			cm:        map[string]string{"SLACK_CHANNEL": "#deploys", "SLACK_API_URL": "https://slack-proxy.example/api/"},
+			secret:    map[string]string{"SLACK_TOKEN": "xoxb-" + canary},
+			want:      []want{{"SLACK_TOKEN", "set", fromSecret}, {"SLACK_API_URL", "https://slack-proxy.example/api/", fromCM}},
+			transport: "slack",
+		},
+		{
+			name:   "a team's own mail server never gets the central password",
+			env:    map[string]string{"SMTP_HOST": "mail.team-a.example", "SMTP_FROM": "a@team-a.example"},
+			secret: map[string]string{"SMTP_PASSWORD": canary},
+			want:   []want{{"SMTP_PASSWORD", "unset", SourceDefault}, {"SMTP_HOST", "mail.team-a.example", SourceEnv}},
+		},
+		{
+			name: "a team's own Git hosts never get the central forge tokens",
+			env: map[string]string{"COMMIT_STATUS_GITHUB_HOSTS": "github.com,ghe.team-a.example=https://ghe.team-a.example/api/v3",
+				"COMMIT_STATUS_GITLAB_HOSTS": "gitlab.team-a.example"},
+			secret: map[string]string{"COMMIT_STATUS_GITHUB_TOKEN": "ghp_" + canary, "COMMIT_STATUS_GITLAB_TOKEN": "glpat-" + canary},
+			want:   []want{{"COMMIT_STATUS_GITHUB_TOKEN", "unset", SourceDefault}, {"COMMIT_STATUS_GITLAB_TOKEN", "unset", SourceDefault}},
+		},
+		{
+			name:   "central Git hosts and tokens together",
+			cm:     map[string]string{"COMMIT_STATUS_GITHUB_HOSTS": "ghe.example=https://ghe.example/api/v3"},
+			secret: map[string]string{"COMMIT_STATUS_GITHUB_TOKEN": "ghp_" + canary},
+			want:   []want{{"COMMIT_STATUS_GITHUB_TOKEN", "set", fromSecret}, {"COMMIT_STATUS_GITHUB_HOSTS", "ghe.example=https://ghe.example/api/v3", fromCM}},
+		},
+		{
 			name:      "a team's own token, the central channel",
 			env:       map[string]string{"SLACK_TOKEN": "xoxb-team"},
 			cm:        map[string]string{"SLACK_CHANNEL": "#deploys"},
