@@ -99,9 +99,12 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 }
 
 // post delivers the report unless NOTIFY_ON or RETRY_NOTIFY mutes it. A
-// muted report still sets the commit statuses: a status is the commit's
-// state, not a message, and the gate's pending (or an earlier sync's
-// failure on the same commit) must not stay its last word.
+// hook's muted report still sets the commit statuses: a status is the
+// commit's state, not a message, and the gate's pending (or an earlier
+// sync's failure on the same commit) must not stay its last word. An
+// on-demand run (the CronJob) that is muted sets none: it is not this
+// sync's own report, and its "progressing" could land after the hook's
+// final state.
 func post(ctx context.Context, cfg *config.Config, r *report.Report, target argocd.Target, stdout io.Writer, log *slog.Logger) error {
 	muted := ""
 	switch {
@@ -115,7 +118,8 @@ func post(ctx context.Context, cfg *config.Config, r *report.Report, target argo
 	if muted == "" {
 		return deliver(ctx, cfg, r, stdout, log)
 	}
-	if !slices.Contains(cfg.Destinations(), notify.CommitStatusName) {
+	hook := target.SelfHook != "" || target.Self == nil
+	if !hook || !slices.Contains(cfg.Destinations(), notify.CommitStatusName) {
 		return nil
 	}
 	send, err := commitStatusSender(cfg, *r, log)
