@@ -104,6 +104,11 @@ type Resolved struct {
 	Settings map[string]Setting
 	// Problems are the central values that were ignored, in a stable order.
 	Problems []Problem
+	// Unused says which central credentials the Job's environment set
+	// aside (it gives credentials or an endpoint of their set of its own),
+	// one line each for the log: not a mistake, but a report that stops
+	// reaching Slack must say why.
+	Unused []string
 }
 
 // entry is a value in a layer; obj is the central object it came from.
@@ -143,8 +148,16 @@ func Resolve(env func(string) (string, bool), central Central, annotations map[s
 	res := &Resolved{}
 	shared := centralLayer(vars, central, &res.Problems)
 	for _, set := range credentialSets {
-		if envGives(env, set.credentials) || envGives(env, set.endpoints) {
-			for _, name := range set.credentials {
+		by := envGiven(env, set.credentials)
+		if by == "" {
+			by = envGiven(env, set.endpoints)
+		}
+		if by == "" {
+			continue
+		}
+		for _, name := range set.credentials {
+			if e, ok := shared[name]; ok {
+				res.Unused = append(res.Unused, fmt.Sprintf("%s of %s not used: the hook Job's environment sets %s", name, e.source, by))
 				delete(shared, name)
 			}
 		}
@@ -325,18 +338,18 @@ func load(own, shared map[string]entry) (*config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// envGives reports whether the environment sets any of names, directly or
-// through its *_FILE.
-func envGives(env func(string) (string, bool), names []string) bool {
+// envGiven is the first of names the environment sets (not empty),
+// directly or through its *_FILE, or "".
+func envGiven(env func(string) (string, bool), names []string) string {
 	for _, n := range names {
 		if s, _ := env(n); s != "" {
-			return true
+			return n
 		}
 		if s, _ := env(n + "_FILE"); s != "" {
-			return true
+			return n + "_FILE"
 		}
 	}
-	return false
+	return ""
 }
 
 func provenance(vars []config.Var, own, shared map[string]entry, env func(string) (string, bool)) map[string]Setting {

@@ -389,3 +389,21 @@ func TestEventMessageVisible(t *testing.T) {
 		t.Errorf("long message: %d bytes, valid %v", len(m), utf8.ValidString(m))
 	}
 }
+
+// TestUnusedCentralCredentials: when the Job's environment sets the central
+// credentials aside, it is said (a log line), naming the credential, its
+// object and the variable that did it, never the value.
+func TestUnusedCentralCredentials(t *testing.T) {
+	res, err := Resolve(envOf(map[string]string{"SLACK_API_URL": "https://slack-proxy.team-a.example/api/", "SLACK_CHANNEL": "#a"}),
+		Central{Secret: secret(map[string]string{"SLACK_TOKEN": "xoxb-" + canary, "COMMIT_STATUS_GITHUB_TOKEN": "ghp_" + canary})}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "SLACK_TOKEN of " + fromSecret + " not used: the hook Job's environment sets SLACK_API_URL"
+	if len(res.Unused) != 1 || res.Unused[0] != want {
+		t.Fatalf("unused %q, want [%q]", res.Unused, want)
+	}
+	if res.Config.SlackToken != "" || res.Config.CommitStatusGitHubToken != "ghp_"+canary {
+		t.Errorf("slack token set %v, github token kept %v", res.Config.SlackToken != "", res.Config.CommitStatusGitHubToken != "")
+	}
+}
