@@ -165,6 +165,11 @@ func Resolve(env func(string) (string, bool), central Central, annotations map[s
 
 	cfg, err := resolveCombination(own, shared, &res.Problems)
 	if err != nil {
+		if len(res.Unused) > 0 {
+			// "SMTP_USERNAME needs SMTP_PASSWORD" must say where the
+			// central password went.
+			return nil, fmt.Errorf("%w (central credential %s)", err, strings.Join(res.Unused, "; "))
+		}
 		return nil, err
 	}
 	res.Config = cfg

@@ -407,3 +407,16 @@ func TestUnusedCentralCredentials(t *testing.T) {
 		t.Errorf("slack token set %v, github token kept %v", res.Config.SlackToken != "", res.Config.CommitStatusGitHubToken != "")
 	}
 }
+
+// TestOwnMailServerNeedsOwnPassword: a team's mail server with a user but
+// no password of its own is the team's mistake (exit 2), and the error
+// says why the central password was not used.
+func TestOwnMailServerNeedsOwnPassword(t *testing.T) {
+	_, err := Resolve(envOf(map[string]string{"SMTP_HOST": "mail.team-a.example", "SMTP_FROM": "a@team-a.example", "SMTP_USERNAME": "u"}),
+		Central{Secret: secret(map[string]string{"SMTP_PASSWORD": canary})}, nil)
+	want := "SMTP_USERNAME needs SMTP_PASSWORD or SMTP_PASSWORD_FILE (central credential SMTP_PASSWORD of " + fromSecret +
+		" not used: the hook Job's environment sets SMTP_HOST)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+}
