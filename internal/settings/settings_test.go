@@ -2,6 +2,7 @@ package settings
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -368,7 +369,16 @@ func TestEventName(t *testing.T) {
 	if n := EventName(p); !strings.HasPrefix(n, "syncreport-settings.syncreport-") || len(n) > 253 {
 		t.Errorf("name %q", n)
 	}
+	// SETTINGS_CONFIGMAP may name an object of 253 characters; its Event
+	// must still be a valid name (the API server refuses a longer one).
+	long := strings.Repeat("a", 224) + "-" + strings.Repeat("b", 28)
+	n := EventName(Problem{Object: &Object{Kind: "ConfigMap", Namespace: "argocd", Name: long, UID: "u1", ResourceVersion: "7"}, Key: "NOTIFY_ON"})
+	if len(n) > 253 || !dnsSubdomain.MatchString(n) {
+		t.Errorf("event name of a %d-character object: %q (%d characters), not a DNS subdomain of at most 253", len(long), n, len(n))
+	}
 }
+
+var dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
 // TestEventMessageVisible: a ConfigMap value with control, bidi or invalid
 // bytes reaches the Event's message (printed raw by kubectl describe) as
