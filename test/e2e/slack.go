@@ -18,17 +18,25 @@ import (
 // each app namespace's syncreport-slack Secret.
 const SlackToken = "xoxb-e2e-token"
 
-// Message is one chat.postMessage the Slack server accepted.
+// Message is one chat.postMessage (or, in Updates, chat.update) the Slack
+// server accepted.
 type Message struct {
 	Time    time.Time
 	Channel string
 	Text    string
 	Body    map[string]any // the whole JSON body
 	Raw     string
+	// Form is the body of a form-encoded call (slack-go's, which ACN uses).
+	Form url.Values
+	// ThreadTS is thread_ts, set on a thread reply; in Updates, the ts of
+	// the message updated.
+	ThreadTS string
+	// TS is the ts the server gave the message.
+	TS string
 }
 
-// Slack is a minimal Slack Web API: chat.postMessage (recorded),
-// users.lookupByEmail (from Users), conversations.history (empty),
+// Slack is a minimal Slack Web API: chat.postMessage and chat.update
+// (recorded), users.lookupByEmail (from Users), conversations.history (empty),
 // conversations.open. It answers like Slack: HTTP 200, {"ok":…}.
 type Slack struct {
 	srv *httptest.Server
@@ -36,6 +44,7 @@ type Slack struct {
 	mu       sync.Mutex
 	users    map[string]string // email → member ID
 	messages []Message
+	updates  []Message
 	seq      int
 }
 
@@ -57,6 +66,13 @@ func (s *Slack) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Message(nil), s.messages...)
+}
+
+// Updates returns the accepted chat.update calls, in order.
+func (s *Slack) Updates() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.updates...)
 }
 
 func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
@@ -87,8 +103,13 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 	switch strings.TrimPrefix(r.URL.Path, "/api/") {
 	case "chat.postMessage":
 		ch := param("channel")
-		s.messages = append(s.messages, Message{Time: time.Now(), Channel: ch, Text: param("text"), Body: js, Raw: string(body)})
-		writeJSON(w, map[string]any{"ok": true, "channel": channelID(ch), "ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)})
+		ts := fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)
+		s.messages = append(s.messages, Message{Time: time.Now(), Channel: ch, Text: param("text"), Body: js, Raw: string(body), Form: form, ThreadTS: param("thread_ts"), TS: ts})
+		writeJSON(w, map[string]any{"ok": true, "channel": channelID(ch), "ts": ts})
+	case "chat.update":
+		ch := param("channel")
+		s.updates = append(s.updates, Message{Time: time.Now(), Channel: ch, Text: param("text"), Body: js, Raw: string(body), Form: form, ThreadTS: param("ts")})
+		writeJSON(w, map[string]any{"ok": true, "channel": channelID(ch), "ts": param("ts")})
 	case "users.lookupByEmail":
 		if id, ok := s.users[strings.ToLower(param("email"))]; ok {
 			writeJSON(w, map[string]any{"ok": true, "user": map[string]any{"id": id, "profile": map[string]any{"email": param("email")}}})
