@@ -6,7 +6,7 @@
 #   kwok                                     sigs.k8s.io/kwok (fake nodes and pod lifecycles)
 #   argocd                                   hack/tools/argocd: Argo CD's multi-call binary, linked
 #                                            as argocd-application-controller, argocd-repo-server,
-#                                            argocd-server and argocd-git-ask-pass
+#                                            argocd-server, argocd-notifications and argocd-git-ask-pass
 # Also copies Argo CD's hack/git-verify-wrapper.sh (the repo server execs it) out of
 # the read-only module cache, and writes $cache/argocd-module and $cache/kwok-module,
 # the modules' directories (the tests read Argo CD's manifests/ and kwok's stages there).
@@ -76,13 +76,16 @@ kwok_mod=$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION
 [ -f "$kwok_mod/kustomize/stage/pod/fast/pod-ready.yaml" ] || (cd /tmp && go mod download "sigs.k8s.io/kwok@$KWOK_VERSION" >&2)
 echo "$kwok_mod" >"$cache/kwok-module"
 
-if [ ! -x "$bin/argocd-$ARGOCD_VERSION" ]; then
+# The cached binary's name carries a hash of the dispatcher, so that a change
+# to which commands it serves rebuilds it (mostly from the Go build cache).
+argocd_build=$ARGOCD_VERSION-$(sha256sum "$here/argocd/main.go" | cut -c1-12)
+if [ ! -x "$bin/argocd-$argocd_build" ]; then
   echo "building argocd $ARGOCD_VERSION with $ARGOCD_GO (one time, ~10 min)..." >&2
-  (cd "$here/argocd" && GOTOOLCHAIN=$ARGOCD_GO CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$bin/argocd-$ARGOCD_VERSION.tmp" .) >&2
-  mv "$bin/argocd-$ARGOCD_VERSION.tmp" "$bin/argocd-$ARGOCD_VERSION"
+  (cd "$here/argocd" && GOTOOLCHAIN=$ARGOCD_GO CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$bin/argocd-$argocd_build.tmp" .) >&2
+  mv "$bin/argocd-$argocd_build.tmp" "$bin/argocd-$argocd_build"
 fi
-for c in argocd argocd-application-controller argocd-repo-server argocd-server argocd-git-ask-pass; do
-  ln -sf "argocd-$ARGOCD_VERSION" "$bin/$c"
+for c in argocd argocd-application-controller argocd-repo-server argocd-server argocd-notifications argocd-git-ask-pass; do
+  ln -sf "argocd-$argocd_build" "$bin/$c"
 done
 
 # The module itself (manifests/, hack/): the build above downloaded it.

@@ -14,7 +14,7 @@ import (
 )
 
 // Argo CD Notifications (ACN), for the side-by-side comparison: the
-// argocd-notifications entry point of the same argocd build, configured
+// argocd-notifications entry point of the same Argo CD build, configured
 // with the release's own catalog of triggers and templates.
 const (
 	// ACNChannel is where ACN posts; syncreport posts to #deploys.
@@ -70,13 +70,15 @@ func (s *Stack) startNotifications(ctx context.Context) error {
 	if err := ApplyObject(ctx, s.Dynamic, s.Mapper, ArgoNamespace, secret); err != nil {
 		return err
 	}
-	p, err := s.startProc("argocd-notifications", s.bin("argocd"), []string{
+	// hack/tools/install-e2e.sh links argocd-notifications to the argocd
+	// multi-call binary, which dispatches on its name as upstream's does.
+	p, err := s.startProc("argocd-notifications", s.bin("argocd-notifications"), []string{
 		"--namespace=" + ArgoNamespace,
 		"--application-namespaces=" + AppNamespacesGlob,
 		"--argocd-repo-server=127.0.0.1:" + strconv.Itoa(repoServerPort), "--argocd-repo-server-plaintext",
 		"--metrics-port=" + strconv.Itoa(acnMetrics),
 		"--loglevel=info", "--logformat=text",
-	}, []string{"KUBECONFIG=" + s.Kubeconfig, "ARGOCD_BINARY_NAME=argocd-notifications"})
+	}, []string{"KUBECONFIG=" + s.Kubeconfig})
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,8 @@
 // Command argocd is Argo CD's multi-call binary cut down to what the end-to-end
 // tests run: it dispatches on argv[0] (or ARGOCD_BINARY_NAME) exactly as
 // upstream's cmd/main.go does, to the application controller, repo server,
-// API server, the git askpass helper and the argocd CLI. Nothing of Argo CD is
+// API server, notifications controller (the side-by-side comparison), the
+// git askpass helper and the argocd CLI. Nothing of Argo CD is
 // patched; hack/tools/install-e2e.sh builds it from the Go module proxy.
 package main
 
@@ -16,6 +17,7 @@ import (
 
 	appcontroller "github.com/argoproj/argo-cd/v3/cmd/argocd-application-controller/commands"
 	gitaskpass "github.com/argoproj/argo-cd/v3/cmd/argocd-git-ask-pass/commands"
+	notification "github.com/argoproj/argo-cd/v3/cmd/argocd-notification/commands"
 	reposerver "github.com/argoproj/argo-cd/v3/cmd/argocd-repo-server/commands"
 	apiserver "github.com/argoproj/argo-cd/v3/cmd/argocd-server/commands"
 	cli "github.com/argoproj/argo-cd/v3/cmd/argocd/commands"
@@ -45,6 +47,8 @@ func main() {
 		command = appcontroller.NewCommand()
 	case common.CommandRepoServer:
 		command = reposerver.NewCommand()
+	case common.CommandNotifications:
+		command = notification.NewCommand()
 	case common.CommandGitAskPass:
 		command = gitaskpass.NewCommand()
 		isCLI = true
