@@ -107,6 +107,7 @@ type appState struct {
 	At             time.Time
 	Phase          string // status.operationState.phase
 	Health         string
+	Sync           string // status.sync.status
 	StartedAt      string
 	FailedResource bool // a syncResult resource SyncFailed, or a hook Failed/Error
 }
@@ -116,7 +117,7 @@ func (a appState) String() string {
 	if a.FailedResource {
 		f = ", a resource failed"
 	}
-	return fmt.Sprintf("operation %s, health %s%s", or(a.Phase, "none"), or(a.Health, "none"), f)
+	return fmt.Sprintf("operation %s, health %s, %s%s", or(a.Phase, "none"), or(a.Health, "none"), or(a.Sync, "sync unknown"), f)
 }
 
 func or(s, d string) string {
@@ -130,6 +131,7 @@ func stateOf(at time.Time, app *unstructured.Unstructured) appState {
 	st := appState{At: at}
 	st.Phase, _, _ = unstructured.NestedString(app.Object, "status", "operationState", "phase")
 	st.Health, _, _ = unstructured.NestedString(app.Object, "status", "health", "status")
+	st.Sync, _, _ = unstructured.NestedString(app.Object, "status", "sync", "status")
 	st.StartedAt, _, _ = unstructured.NestedString(app.Object, "status", "operationState", "startedAt")
 	rs, _, _ := unstructured.NestedSlice(app.Object, "status", "operationState", "syncResult", "resources")
 	for _, r := range rs {
@@ -178,8 +180,10 @@ func (c *comparison) stateAt(t time.Time) (appState, bool) {
 	return last, ok
 }
 
-// claimTrue says whether a claim held in st: succeeded when the operation
-// Succeeded and the app is Healthy; failed when the operation Failed or
+// claimTrue says whether a claim held in st: succeeded when the app is
+// Healthy and Synced and the operation neither failed nor has a failed
+// resource or hook (a PostSync hook posts while the phase is still
+// Running); failed when the operation Failed or
 // Errored, or the app is Degraded, or a resource or hook of the operation
 // failed (a SyncFail hook posts while the phase is still Running);
 // running when the operation is Running; degraded when the app is
@@ -189,7 +193,7 @@ func claimTrue(claim string, st appState) *bool {
 	var v bool
 	switch claim {
 	case "succeeded":
-		v = st.Phase == "Succeeded" && st.Health == "Healthy"
+		v = st.Health == "Healthy" && st.Sync == "Synced" && !st.FailedResource && st.Phase != "Failed" && st.Phase != "Error"
 	case "failed":
 		v = st.Phase == "Failed" || st.Phase == "Error" || st.Health == "Degraded" || st.FailedResource
 	case "running":
@@ -297,11 +301,12 @@ type compareMessage struct {
 }
 
 const truthRule = "A message's verdict is judged against the last version of the Application the test's watch had " +
-	"seen by 0.5 s after the message arrived: \"succeeded\" is true when status.operationState.phase is Succeeded and " +
-	"health Healthy; \"failed\" when the phase is Failed or Error, or health is Degraded, or a resource or hook of " +
-	"the operation failed (syncResult status SyncFailed, hookPhase Failed/Error: a SyncFail hook posts while the phase " +
-	"is still Running); \"running\" (ACN on-sync-running) when the phase is Running; \"degraded\" when health is Degraded; " +
-	"\"progressing\" when the phase is Running or health Progressing."
+	"seen by 0.5 s after the message arrived. \"succeeded\": health Healthy, sync status Synced, " +
+	"status.operationState.phase neither Failed nor Error, and no resource or hook of the operation failed (a PostSync " +
+	"hook posts while the phase is still Running). \"failed\": the phase is Failed or Error, or health is Degraded, or " +
+	"a resource or hook of the operation failed (syncResult status SyncFailed, hookPhase Failed/Error: a SyncFail hook " +
+	"posts while the phase is still Running). \"running\" (ACN on-sync-running): the phase is Running. \"degraded\": " +
+	"health is Degraded. \"progressing\": the phase is Running or health Progressing."
 
 // finishCompare waits for the notifiers to fall quiet, judges every
 // message and writes the comparison. It returns where, or "" when no

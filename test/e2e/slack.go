@@ -77,13 +77,15 @@ func (s *Slack) Updates() []Message {
 
 func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	if r.Header.Get("Authorization") != "Bearer "+SlackToken {
-		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
-		return
-	}
 	form := url.Values{}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		form, _ = url.ParseQuery(string(body))
+	}
+	// Slack takes the token as a bearer header or, as slack-go (ACN) sends
+	// it, a form field of a POST.
+	if r.Header.Get("Authorization") != "Bearer "+SlackToken && form.Get("token") != SlackToken {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+		return
 	}
 	for k, v := range r.URL.Query() {
 		form[k] = v
