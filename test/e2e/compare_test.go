@@ -295,6 +295,7 @@ type compareMessage struct {
 	After   float64 `json:"after_s"`
 	Claim   string  `json:"claim"`
 	Trigger string  `json:"trigger,omitempty"`
+	Attempt int     `json:"attempt,omitempty"` // syncreport's attempt number
 	True    *bool   `json:"true,omitempty"`
 	State   string  `json:"state"`
 	Summary string  `json:"summary"`
@@ -367,9 +368,9 @@ func (c *comparison) result() compareScenario {
 	acn := compareNotifier{Name: "Argo CD Notifications"}
 	for _, n := range []*compareNotifier{&sr, &acn} {
 		for _, km := range c.messagesOf(n == &sr) {
-			claim, trigger := "", ""
+			claim, trigger, attempt := "", "", 0
 			if n == &sr {
-				_, claim, _ = km.m.Report()
+				_, claim, attempt = km.m.Report()
 			} else {
 				claim = "other"
 				for _, k := range acnClaims {
@@ -379,7 +380,9 @@ func (c *comparison) result() compareScenario {
 					}
 				}
 			}
-			n.Messages = append(n.Messages, c.judge(km.m, km.kind, claim, trigger))
+			cm := c.judge(km.m, km.kind, claim, trigger)
+			cm.Attempt = attempt
+			n.Messages = append(n.Messages, cm)
 		}
 	}
 	for _, n := range []*compareNotifier{&sr, &acn} {
