@@ -57,6 +57,7 @@ type Message struct {
 	True    *bool   `json:"true,omitempty"`
 	State   string  `json:"state"`
 	Summary string  `json:"summary"`
+	Text    string  `json:"text"`
 }
 
 // outcome claims are verdicts about the sync, not progress notes.
@@ -80,8 +81,11 @@ func (m Message) label() string {
 	return l
 }
 
-// key identifies what a message says: the same key twice is a duplicate.
-func (m Message) key() string { return fmt.Sprintf("%s|%s|%d", m.Claim, m.Trigger, m.Attempt) }
+// key identifies what a message says where: the same key twice is a
+// duplicate (a direct message repeating a channel post is not).
+func (m Message) key() string {
+	return fmt.Sprintf("%s|%s|%d|%s", m.Claim, m.Trigger, m.Attempt, m.Channel)
+}
 
 func mark(b *bool) string {
 	switch {
@@ -133,12 +137,12 @@ func (n Notifier) firstVerdict() string {
 
 func fullTable(f *File) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "One `%s` run, %s; Argo CD %s, ACN configured with the %s and subscribed by annotation "+
+	fmt.Fprintf(&b, "One run (`%s`, %s); Argo CD %s; ACN configured with %s, subscribed by annotation "+
 		"(on-sync-succeeded, on-sync-failed, on-sync-running, on-health-degraded, on-deployed) to its own channel of "+
-		"the same Slack test server. Seconds count from the scenario's start (below it). ✓/✗: the message's verdict "+
-		"was true/false when it arrived; ?: not a verdict. %s A duplicate says the same thing (trigger, attempt) "+
+		"the same Slack test server. Seconds count from the scenario's start (in brackets). ✓/✗: the message's verdict "+
+		"was true/false when it arrived; ?: not a verdict. %s A duplicate says the same thing (trigger, attempt) to the same channel "+
 		"again. Written by `go run ./hack/comparetable` from `test/e2e/testdata/compare.json`.\n\n",
-		f.Run.Command, f.Run.Date, strings.TrimPrefix(f.Run.ArgoCD, "v3@"), f.Run.Catalog, f.Rule)
+		f.Run.Command, f.Run.Date, f.Run.ArgoCD, f.Run.Catalog, f.Rule)
 	b.WriteString("| scenario (from) | outcome | notifier | posts / replies / updates | seconds → message | false | duplicates | names resource | names cause | reached `notify=` |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range f.Scenarios {
@@ -174,7 +178,7 @@ func shortTable(f *File) string {
 		"Applications, same run (%s, Argo CD %s): messages posted, the first verdict (seconds from the sync; "+
 		"✓ true when it arrived), whether the failing resource and its cause were named. Full table and "+
 		"method: [BENCHMARKS.md](BENCHMARKS.md#side-by-side-with-argo-cd-notifications-issue-17).\n\n",
-		f.Run.Date, strings.TrimPrefix(f.Run.ArgoCD, "v3@"))
+		f.Run.Date, f.Run.ArgoCD)
 	fmt.Fprintf(&b, "| scenario | %s | %s | resource and cause named (%s / %s) |\n", names[0], names[1], names[0], names[1])
 	b.WriteString("| --- | --- | --- | --- |\n")
 	for _, s := range f.Scenarios {

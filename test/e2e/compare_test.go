@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -235,20 +236,45 @@ func acnPosts(app string) []e2e.Message {
 	return out
 }
 
-// visibleText is what a reader sees of a message: text, blocks and
-// attachments, JSON bodies or slack-go's forms alike.
+// visibleText is what a reader sees of a message: syncreport's JSON body
+// as the other scenarios read it (text, blocks, fields, links); of
+// slack-go's forms (ACN) the text and every string of the attachments and
+// blocks (titles, field values).
 func visibleText(m e2e.Message) string {
 	if m.Body != nil {
 		return m.AllText()
 	}
-	body := map[string]any{"text": m.Form.Get("text")}
+	var b strings.Builder
+	b.WriteString(m.Form.Get("text") + "\n")
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			b.WriteString(v + "\n")
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(v))
+			for k := range v {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if k != "color" {
+					walk(v[k])
+				}
+			}
+		}
+	}
 	for _, k := range []string{"attachments", "blocks"} {
 		var v any
 		if json.Unmarshal([]byte(m.Form.Get(k)), &v) == nil {
-			body[k] = v
+			walk(v)
 		}
 	}
-	return e2e.Message{Body: body}.AllText()
+	return b.String()
 }
 
 // Result types: the JSON hack/comparetable reads (its copy of them must
@@ -299,6 +325,7 @@ type compareMessage struct {
 	True    *bool   `json:"true,omitempty"`
 	State   string  `json:"state"`
 	Summary string  `json:"summary"`
+	Text    string  `json:"text"` // all of visibleText, to check the table's judgements by eye
 }
 
 const truthRule = "A message's verdict is judged against the last version of the Application the test's watch had " +
@@ -332,12 +359,17 @@ func finishCompare() (string, error) {
 	}
 	stopWatching()
 
+	_, version, _ := strings.Cut(filepath.Base(stack.Tools.ArgoModule), "@")
+	command := "cd test/e2e && go test ./... (every scenario)"
+	if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
+		command = "cd test/e2e && go test -run '" + f.Value.String() + "' ./..."
+	}
 	out := compareFile{
 		Run: compareRun{
 			Date:    time.Now().UTC().Format("2006-01-02 15:04 MST"),
-			Command: "make compare",
-			ArgoCD:  filepath.Base(stack.Tools.ArgoModule),
-			Catalog: "notifications_catalog/install.yaml of " + filepath.Base(stack.Tools.ArgoModule) + ", unchanged",
+			Command: command,
+			ArgoCD:  version,
+			Catalog: "the release's catalog (notifications_catalog/install.yaml of argo-cd " + version + ", unchanged)",
 		},
 		Rule: truthRule,
 	}
@@ -467,7 +499,8 @@ func (c *comparison) judge(m e2e.Message, kind, claim, trigger string) compareMe
 		cm.State = st.String()
 		cm.True = claimTrue(claim, st)
 	}
-	cm.Summary = firstLine(visibleText(m))
+	cm.Text = visibleText(m)
+	cm.Summary = firstLine(cm.Text)
 	return cm
 }
 
