@@ -59,6 +59,11 @@ func (s *Stack) startNotifications(ctx context.Context) error {
 	if err := unstructured.SetNestedField(cm.Object, "token: $slack-token\napiURL: "+s.Slack.URL()+"\n", "data", "service.slack"); err != nil {
 		return err
 	}
+	// The catalog's links are {{.context.argocdUrl}}/applications/…: the
+	// documented context key (argocd-notifications-cm.yaml in the docs).
+	if err := unstructured.SetNestedField(cm.Object, "argocdUrl: "+ArgoURL+"\n", "data", "context"); err != nil {
+		return err
+	}
 	if err := ApplyObject(ctx, s.Dynamic, s.Mapper, ArgoNamespace, cm); err != nil {
 		return err
 	}
