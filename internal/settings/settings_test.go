@@ -53,9 +53,9 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:      "central",
-			cm:        map[string]string{"NOTIFY_ON": "failed", "SLACK_CHANNEL": "#deploys", "GATE_TIMEOUT": "3m", "HOOK_TIMEOUT": "45s"},
+			cm:        map[string]string{"NOTIFY_ON": "failed", "SLACK_CHANNEL": "#deploys", "GATE_RESTARTS": "3"},
 			secret:    map[string]string{"SLACK_TOKEN": "xoxb-" + canary + "\n"},
-			want:      []want{{"NOTIFY_ON", "failed", fromCM}, {"SLACK_CHANNEL", "#deploys", fromCM}, {"GATE_TIMEOUT", "3m", fromCM}, {"SLACK_TOKEN", "set", fromSecret}},
+			want:      []want{{"NOTIFY_ON", "failed", fromCM}, {"SLACK_CHANNEL", "#deploys", fromCM}, {"GATE_RESTARTS", "3", fromCM}, {"SLACK_TOKEN", "set", fromSecret}},
 			transport: "slack",
 		},
 		{
@@ -83,9 +83,9 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:     "bad central value: default used",
-			cm:       map[string]string{"NOTIFY_ON": "failure", "RETRY_NOTIFY": "never", "HOOK_TIMEOUT": "forever"},
-			want:     []want{{"NOTIFY_ON", "succeeded,failed,degraded", SourceDefault}, {"RETRY_NOTIFY", "update", SourceDefault}, {"HOOK_TIMEOUT", "2m", SourceDefault}},
-			problems: []string{fromCM + " key HOOK_TIMEOUT: cannot parse", fromCM + " key NOTIFY_ON: unknown verdict \"failure\"", fromCM + " key RETRY_NOTIFY:"},
+			cm:       map[string]string{"NOTIFY_ON": "failure", "RETRY_NOTIFY": "never", "GATE_IMAGE_PULL_GRACE": "forever", "HOOK_TIMEOUT": "30m"},
+			want:     []want{{"NOTIFY_ON", "succeeded,failed,degraded", SourceDefault}, {"RETRY_NOTIFY", "update", SourceDefault}, {"GATE_IMAGE_PULL_GRACE", "30s", SourceDefault}, {"HOOK_TIMEOUT", "2m", SourceDefault}},
+			problems: []string{fromCM + " key GATE_IMAGE_PULL_GRACE: cannot parse", fromCM + " key HOOK_TIMEOUT: not allowed in the central settings", fromCM + " key NOTIFY_ON: unknown verdict \"failure\"", fromCM + " key RETRY_NOTIFY:"},
 		},
 		{
 			name:     "bad central value: the app's own used",
@@ -304,15 +304,15 @@ func TestResolve(t *testing.T) {
 // TestResolveConfig: the layered values reach the config the hook runs
 // with, durations and booleans parsed.
 func TestResolveConfig(t *testing.T) {
-	res, err := Resolve(envOf(map[string]string{"GATE_RESTARTS": "4"}),
-		Central{ConfigMap: cm(map[string]string{"GATE_TIMEOUT": "3m", "HOOK_TIMEOUT": "45s", "GATE_RESTARTS": "9", "SLACK_DM": "true"})},
+	res, err := Resolve(envOf(map[string]string{"GATE_RESTARTS": "4", "GATE_TIMEOUT": "3m", "HOOK_TIMEOUT": "45s"}),
+		Central{ConfigMap: cm(map[string]string{"GATE_IMAGE_PULL_GRACE": "40s", "GATE_RESTARTS": "9", "SLACK_DM": "true"})},
 		map[string]string{"syncreport.dev/dm": "false"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := res.Config
-	if c.GateTimeout != 3*time.Minute || c.Timeout != 45*time.Second || c.GateRestarts != 4 || c.SlackDM {
-		t.Errorf("config: gate timeout %s, timeout %s, restarts %d, dm %v", c.GateTimeout, c.Timeout, c.GateRestarts, c.SlackDM)
+	if c.GateTimeout != 3*time.Minute || c.Timeout != 45*time.Second || c.GateImagePullGrace != 40*time.Second || c.GateRestarts != 4 || c.SlackDM {
+		t.Errorf("config: gate timeout %s, timeout %s, image pull grace %s, restarts %d, dm %v", c.GateTimeout, c.Timeout, c.GateImagePullGrace, c.GateRestarts, c.SlackDM)
 	}
 }
 
