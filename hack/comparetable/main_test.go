@@ -64,6 +64,7 @@ func TestCounts(t *testing.T) {
 		{Kind: "top-level", Claim: "running", Trigger: "on-sync-running", True: &yes},
 		{Kind: "top-level", Claim: "failed", Attempt: 1, True: &no},
 		{Kind: "update", Claim: "failed", Attempt: 1, True: &yes},
+		{Kind: "reply", Claim: "failed", Attempt: 1, True: &yes},
 		{Kind: "top-level", Claim: "failed", Attempt: 6, True: &yes},
 	}}
 	if f, d := n.counts(); f != 1 || d != 1 {

@@ -82,9 +82,10 @@ func (m Message) label() string {
 }
 
 // key identifies what a message says where: the same key twice is a
-// duplicate (a direct message repeating a channel post is not).
+// duplicate (a direct message repeating a channel post is not, nor a thread
+// reply detailing the message it belongs to).
 func (m Message) key() string {
-	return fmt.Sprintf("%s|%s|%d|%s", m.Claim, m.Trigger, m.Attempt, m.Channel)
+	return fmt.Sprintf("%s|%s|%s|%d|%s", m.Kind, m.Claim, m.Trigger, m.Attempt, m.Channel)
 }
 
 func mark(b *bool) string {
@@ -186,7 +187,18 @@ func shortTable(f *File) string {
 		named := make([]string, 0, 2)
 		for _, n := range s.Notifiers {
 			_, dups := n.counts()
-			c := fmt.Sprintf("%d msg", len(n.Messages))
+			// Messages in the channel; thread replies and edits of them
+			// are said apart: they do not add to the channel's noise.
+			c := fmt.Sprintf("%d msg", n.TopLevel)
+			if n.Replies > 0 {
+				c += fmt.Sprintf(" + %d in thread", n.Replies)
+			}
+			switch {
+			case n.Updates == 1:
+				c += ", 1 edit"
+			case n.Updates > 1:
+				c += fmt.Sprintf(", %d edits", n.Updates)
+			}
 			if dups > 0 {
 				c += fmt.Sprintf(" (%d dup)", dups)
 			}
