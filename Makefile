@@ -1,8 +1,14 @@
 # syncreport — see README.md. `make help` lists the targets.
 SHELL := bash
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The version has one source, the VERSION file: the charts' appVersion and version, the manifests' image tag
+# and `hook version` follow it (test/ship TestVersionsAgree fails when one differs).
+VERSION ?= $(shell cat VERSION)
+# The commit, with -dirty for uncommitted changes, and its time as the build date: two builds of one commit are
+# identical (no wall clock). Outside a git checkout both say "unknown", never a guess.
+COMMIT ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c-dirty; } || echo unknown)
+BUILD_DATE ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo unknown)
 IMAGE ?= ghcr.io/syncreport/syncreport:$(VERSION)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(BUILD_DATE)
 # Test cluster binaries (etcd, kube-apiserver, kubectl, helm): KUBEBUILDER_ASSETS (setup-envtest) or etcd and
 # kube-apiserver on PATH when they are there, else built once per machine from the Go module proxy (~17 min on 2 cores).
 # Recursive (=): only the targets that use them run install.sh.
