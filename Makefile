@@ -31,9 +31,17 @@ tools: ## Find (KUBEBUILDER_ASSETS, PATH) or build and cache etcd, kube-apiserve
 	@hack/tools/install-mailpit.sh >/dev/null
 
 .PHONY: lint
-lint: ## gofmt and go vet (test/e2e is its own module: vetted by e2e).
+lint: ## gofmt, go vet (test/e2e is its own module: vetted by e2e) and actionlint on .github/workflows.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go vet ./...
+	@$(MAKE) --no-print-directory actionlint
+
+# actionlint is built once from the module proxy (hack/tools/install-actionlint.sh). Without the proxy it is
+# skipped on a dev machine but fails under CI=true. shellcheck and pyflakes are off so that the result does not
+# depend on what else the machine has installed.
+.PHONY: actionlint
+actionlint: ## Lint the GitHub Actions workflows with actionlint (built once from the Go module proxy).
+	@if al=$$(hack/tools/install-actionlint.sh); then 	  echo "actionlint .github/workflows"; "$$al" -shellcheck= -pyflakes= .github/workflows/*.yml; 	elif [ -n "$$CI" ] && [ "$$CI" != false ]; then echo "actionlint could not be built (CI=$$CI): failing" >&2; exit 1; 	else echo "skipping actionlint: hack/tools/install-actionlint.sh could not build it (not CI)" >&2; fi
 
 .PHONY: test
 test: lint ## Run every test: unit, golden, real kube-apiserver end-to-end, chart tests, real Argo CD end-to-end, fuzz.
@@ -88,4 +96,4 @@ bench: ## Benchmarks (hook wall time, render cost, RSS, binary size); figures go
 
 .PHONY: image
 image: ## Build the container image (needs a Docker engine; none on the dev machines).
-	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) --build-arg BUILD_DATE=$(BUILD_DATE) -t $(IMAGE) .
