@@ -26,9 +26,10 @@ build: ## Build the hook binary into bin/hook (static, stripped).
 	CGO_ENABLED=0 go build -trimpath -ldflags="$(LDFLAGS)" -o bin/hook ./cmd/hook
 
 .PHONY: tools
-tools: ## Find (KUBEBUILDER_ASSETS, PATH) or build and cache etcd, kube-apiserver, kubectl and helm for the tests, and mailpit (SMTP).
+tools: ## Find (KUBEBUILDER_ASSETS, PATH) or build and cache etcd, kube-apiserver, kubectl and helm for the tests, mailpit (SMTP) and actionlint.
 	@hack/tools/install.sh
 	@hack/tools/install-mailpit.sh >/dev/null
+	@hack/tools/install-actionlint.sh >/dev/null
 
 .PHONY: lint
 lint: ## gofmt, go vet (test/e2e is its own module: vetted by e2e) and actionlint on .github/workflows.
