@@ -1,8 +1,9 @@
 # The hook image: a static binary on distroless, running as 65532.
 #
-#   docker build --build-arg VERSION=v0.1.0 \
+#   docker build --build-arg VERSION="$(cat VERSION)" \
 #     --build-arg REVISION="$(git rev-parse HEAD)" \
-#     -t ghcr.io/syncreport/syncreport:v0.1.0 .
+#     --build-arg BUILD_DATE="$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ)" \
+#     -t ghcr.io/syncreport/syncreport:"$(cat VERSION)" .
 #
 # Every base is pinned by exact tag and digest (the digest wins; the tag says
 # what it is). Refresh both together, e.g. with
@@ -21,9 +22,12 @@ COPY . .
 ARG TARGETOS
 ARG TARGETARCH
 ARG VERSION=dev
+ARG REVISION=unknown
+ARG BUILD_DATE=unknown
 # -buildvcs=false: .git is not in the build context (.dockerignore); the
-# revision goes into the image label instead.
-RUN GOOS=$TARGETOS GOARCH=$TARGETARCH CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w -X main.version=${VERSION}" -o /hook ./cmd/hook
+# commit and its date come as build arguments (`hook version` prints them,
+# "unknown" when not given) and the commit goes into the image label too.
+RUN GOOS=$TARGETOS GOARCH=$TARGETARCH CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w -X main.version=${VERSION} -X main.commit=${REVISION} -X main.date=${BUILD_DATE}" -o /hook ./cmd/hook
 
 FROM gcr.io/distroless/static-debian12:nonroot@sha256:b7bb25d9f7c31d2bdd1982feb4dafcaf137703c7075dbe2febb41c24212b946f
 ARG VERSION=dev

@@ -1,8 +1,14 @@
 # syncreport — see README.md. `make help` lists the targets.
 SHELL := bash
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The version has one source, the VERSION file: the charts' appVersion and version, the manifests' image tag
+# and `hook version` follow it (test/ship TestVersionsAgree fails when one differs).
+VERSION ?= $(shell cat VERSION)
+# The commit, with -dirty for uncommitted changes, and its time as the build date: two builds of one commit are
+# identical (no wall clock). Outside a git checkout both say "unknown", never a guess.
+COMMIT ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c-dirty; } || echo unknown)
+BUILD_DATE ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo unknown)
 IMAGE ?= ghcr.io/syncreport/syncreport:$(VERSION)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(BUILD_DATE)
 # Test cluster binaries (etcd, kube-apiserver, kubectl, helm): KUBEBUILDER_ASSETS (setup-envtest) or etcd and
 # kube-apiserver on PATH when they are there, else built once per machine from the Go module proxy (~17 min on 2 cores).
 # Recursive (=): only the targets that use them run install.sh.
@@ -20,14 +26,23 @@ build: ## Build the hook binary into bin/hook (static, stripped).
 	CGO_ENABLED=0 go build -trimpath -ldflags="$(LDFLAGS)" -o bin/hook ./cmd/hook
 
 .PHONY: tools
-tools: ## Find (KUBEBUILDER_ASSETS, PATH) or build and cache etcd, kube-apiserver, kubectl and helm for the tests, and mailpit (SMTP).
+tools: ## Find (KUBEBUILDER_ASSETS, PATH) or build and cache etcd, kube-apiserver, kubectl and helm for the tests, mailpit (SMTP) and actionlint.
 	@hack/tools/install.sh
 	@hack/tools/install-mailpit.sh >/dev/null
+	@hack/tools/install-actionlint.sh >/dev/null
 
 .PHONY: lint
-lint: ## gofmt and go vet (test/e2e is its own module: vetted by e2e).
+lint: ## gofmt, go vet (test/e2e is its own module: vetted by e2e) and actionlint on .github/workflows.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	go vet ./...
+	@$(MAKE) --no-print-directory actionlint
+
+# actionlint is built once from the module proxy (hack/tools/install-actionlint.sh). Without the proxy it is
+# skipped on a dev machine but fails under CI=true. shellcheck and pyflakes are off so that the result does not
+# depend on what else the machine has installed.
+.PHONY: actionlint
+actionlint: ## Lint the GitHub Actions workflows with actionlint (built once from the Go module proxy).
+	@if al=$$(hack/tools/install-actionlint.sh); then 	  echo "actionlint .github/workflows"; "$$al" -shellcheck= -pyflakes= .github/workflows/*.yml; 	elif [ -n "$$CI" ] && [ "$$CI" != false ]; then echo "actionlint could not be built (CI=$$CI): failing" >&2; exit 1; 	else echo "skipping actionlint: hack/tools/install-actionlint.sh could not build it (not CI)" >&2; fi
 
 .PHONY: test
 test: lint ## Run every test: unit, golden, real kube-apiserver end-to-end, chart tests, real Argo CD end-to-end, fuzz.
@@ -82,4 +97,4 @@ bench: ## Benchmarks (hook wall time, render cost, RSS, binary size); figures go
 
 .PHONY: image
 image: ## Build the container image (needs a Docker engine; none on the dev machines).
-	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+	docker build --build-arg VERSION=$(VERSION) --build-arg REVISION=$(COMMIT) --build-arg BUILD_DATE=$(BUILD_DATE) -t $(IMAGE) .

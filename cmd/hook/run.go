@@ -79,7 +79,7 @@ Usage:
                                      no Slack (hook render --help for its flags)
   hook gate                          run as a Sync hook: watch this sync's rollout, exit 0 when Healthy,
                                      5 as soon as it is definitively broken (crash loop, image pull, …) or GATE_TIMEOUT
-  hook version                       print the version
+  hook version [--format text|json]  print the version, the commit and the build date (the commit's time)
   hook --help                        this help and the environment variables
 
 Exit codes: 0 done; 1 internal error (a bug); 2 bad configuration or usage; 3 application not readable;
@@ -172,8 +172,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return runGate(ctx, stderr)
 	case "version":
-		fmt.Fprintln(stdout, version)
-		return nil
+		return runVersion(args, stdout, stderr)
 	}
 	return usageErr("unknown command %q (want report, render, gate or version; see hook --help)", cmd)
 }

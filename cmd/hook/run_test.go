@@ -100,7 +100,7 @@ func TestUsage(t *testing.T) {
 	}{
 		{[]string{"--help"}, exitOK, "SLACK_WEBHOOK_URL"},
 		{[]string{"report", "--help"}, exitOK, "HOOK_TIMEOUT"},
-		{[]string{"version"}, exitOK, "dev"},
+		{[]string{"version"}, exitOK, "commit: "},
 		{[]string{"deploy"}, exitUsage, ""},
 		{[]string{"report", "extra"}, exitUsage, ""},
 		{[]string{"render"}, exitUsage, ""},

@@ -282,7 +282,7 @@ func TestBinaryIsStatic(t *testing.T) {
 	if line == "" {
 		t.Fatal("Dockerfile: no RUN … go build in the build stage")
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `-ldflags="-s -w -X main.version=${VERSION}"`, "-o /hook ./cmd/hook"} {
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `-ldflags="-s -w -X main.version=${VERSION} -X main.commit=${REVISION} -X main.date=${BUILD_DATE}"`, "-o /hook ./cmd/hook"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("Dockerfile build line lacks %s: %s", want, line)
 		}

@@ -180,39 +180,6 @@ func TestSchemaCoversValues(t *testing.T) {
 	walk("", values, schema)
 }
 
-// TestVersionsAgree keeps the image tag the same in the chart and the
-// kustomize hooks.
-func TestVersionsAgree(t *testing.T) {
-	root := repoRoot(t)
-	var chart struct {
-		AppVersion string `json:"appVersion"`
-	}
-	readYAML(t, filepath.Join(root, ship.ChartDir, "Chart.yaml"), &chart)
-	var kust struct {
-		Images []struct {
-			Name   string `json:"name"`
-			NewTag string `json:"newTag"`
-		} `json:"images"`
-	}
-	readYAML(t, filepath.Join(root, ship.HooksDir, "kustomization.yaml"), &kust)
-	if len(kust.Images) != 1 || kust.Images[0].Name != "ghcr.io/syncreport/syncreport" {
-		t.Fatalf("%s: images %+v, want one entry for ghcr.io/syncreport/syncreport", ship.HooksDir, kust.Images)
-	}
-	if kust.Images[0].NewTag != chart.AppVersion {
-		t.Errorf("kustomization newTag %q, Chart.yaml appVersion %q", kust.Images[0].NewTag, chart.AppVersion)
-	}
-	for _, f := range []string{filepath.Join(ship.HooksDir, "postsync-job.yaml"), filepath.Join(ship.HooksDir, "syncfail-job.yaml"),
-		filepath.Join(ship.ComponentsDir, "gate", "gate-job.yaml")} {
-		b, err := os.ReadFile(filepath.Join(root, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(b), "image: ghcr.io/syncreport/syncreport:"+chart.AppVersion+"\n") {
-			t.Errorf("%s: image is not ghcr.io/syncreport/syncreport:%s", f, chart.AppVersion)
-		}
-	}
-}
-
 func readYAML(t *testing.T, path string, into any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
