@@ -221,9 +221,19 @@ func (b *Bot) merge(ctx context.Context, r Retrier, lm LiveMessage, md map[strin
 		log.Debug("cannot re-read the history for a racing run's message", "error", err.Error())
 		return false
 	}
+	// Only a message this bot posted can be the racer's: another app's
+	// message with our metadata must neither take our thread nor cost us
+	// our own message. Not knowing who we are keeps both (a duplicate).
+	own, err := b.botID(ctx)
+	if err != nil || own == "" {
+		return false
+	}
 	for _, m := range matches {
 		if !tsLess(m.ts, res.TS) {
 			break
+		}
+		if m.botID != own {
+			continue
 		}
 		if rank(m.attempt, m.stage) <= rank(lm.Attempt, lm.Stage) {
 			if b.update(ctx, res.Channel, m.ts, lm.Top, md) != nil {

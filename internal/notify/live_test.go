@@ -316,3 +316,36 @@ func TestLiveUpdateOnly(t *testing.T) {
 		t.Errorf("top-level: %+v", top)
 	}
 }
+
+// TestLiveHostileLaterStage: another app's message carrying our metadata
+// with a later attempt, alone in the channel, neither captures our reply
+// nor gets our own message deleted by the race merge.
+func TestLiveHostileLaterStage(t *testing.T) {
+	e := newLiveEnv(t)
+	op := time.Now().Add(-time.Minute)
+	md := `{"event_type":"syncreport_report","event_payload":{"app":"argocd/web","operation":"` +
+		op.UTC().Format(time.RFC3339) + `","attempt":999,"stage":"report"}}`
+	hostile := e.s.Inject("B0HOSTILE", slacktest.Post{Channel: liveChannel, Text: "<!channel> not ours", Metadata: []byte(md)})
+	res := e.run(t, liveRun("argocd/web", op, 2, StageReport, "failed", true))
+	if !res.Posted || res.Merged || res.TS == hostile.TS {
+		t.Errorf("result %+v, want our own message posted and kept\n%s", res, e.logs)
+	}
+	if n := len(e.s.RequestsTo(slacktest.EndpointDelete)); n != 0 {
+		t.Errorf("%d chat.delete calls: our message was deleted for another app's", n)
+	}
+	if n := len(e.s.Thread(liveChannel, hostile.TS)); n != 0 {
+		t.Errorf("%d replies in another app's thread", n)
+	}
+	var ours int
+	for _, p := range e.s.TopLevel(liveChannel) {
+		if p.BotID == "" {
+			ours++
+			if n := len(e.s.Thread(liveChannel, p.TS)); n != 1 {
+				t.Errorf("%d replies in our thread, want 1", n)
+			}
+		}
+	}
+	if ours != 1 {
+		t.Errorf("%d top-level messages of ours, want 1\n%s", ours, e.logs)
+	}
+}
