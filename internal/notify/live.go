@@ -295,17 +295,22 @@ func (b *Bot) postLive(ctx context.Context, r Retrier, m Message, md map[string]
 	return ts, err
 }
 
-// findPosted looks for a message with metadata md, top-level or in the
-// thread threadTS; "" when absent or when it cannot tell.
+// findPosted looks for a message of this bot with metadata md, top-level
+// or in the thread threadTS; "" when absent or when it cannot tell (another
+// app's copy of our metadata is not our post).
 func (b *Bot) findPosted(ctx context.Context, channel, threadTS string, md map[string]any) string {
 	want, _ := normalize(md["event_payload"])
+	own, err := b.botID(ctx)
+	if err != nil || own == "" {
+		return ""
+	}
 	msgs, err := b.listLive(ctx, channel, threadTS, time.Time{}, 1)
 	if err != nil {
 		return ""
 	}
 	for _, m := range msgs {
 		var got any
-		if m.Metadata != nil && m.Metadata.EventType == md["event_type"] &&
+		if m.Metadata != nil && m.BotID == own && m.Metadata.EventType == md["event_type"] &&
 			json.Unmarshal(m.Metadata.EventPayload, &got) == nil && equalJSON(got, want) {
 			return m.TS
 		}

@@ -349,3 +349,28 @@ func TestLiveHostileLaterStage(t *testing.T) {
 		t.Errorf("%d top-level messages of ours, want 1\n%s", ours, e.logs)
 	}
 }
+
+// TestLiveAmbiguousPostHostileCopy: after an ambiguous failure, a message
+// of another app with exactly our metadata is not taken for our post: ours
+// is posted, and the reply goes in our thread.
+func TestLiveAmbiguousPostHostileCopy(t *testing.T) {
+	e := newLiveEnv(t)
+	op := time.Now().Add(-time.Minute)
+	md := `{"event_type":"syncreport_report","event_payload":{"app":"argocd/web","attempt":1,"operation":"` +
+		op.UTC().Format(time.RFC3339) + `","stage":"report","verdict":"failed"}}`
+	hostile := e.s.Inject("B0HOSTILE", slacktest.Post{Channel: liveChannel, Text: "not ours", Metadata: []byte(md)})
+	e.s.Fail(slacktest.EndpointPostMessage, slacktest.Fault{Status: 500})
+	res := e.run(t, liveRun("argocd/web", op, 1, StageReport, "failed", true))
+	if res.TS == hostile.TS || len(e.s.Thread(liveChannel, hostile.TS)) != 0 {
+		t.Errorf("result %+v: another app's message was taken for ours\n%s", res, e.logs)
+	}
+	var ours int
+	for _, p := range e.s.TopLevel(liveChannel) {
+		if p.BotID == "" {
+			ours++
+		}
+	}
+	if ours != 1 {
+		t.Errorf("%d top-level messages of ours, want 1\n%s", ours, e.logs)
+	}
+}
