@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/syncreport/syncreport/internal/config"
 	"github.com/syncreport/syncreport/internal/notify"
+	"github.com/syncreport/syncreport/internal/recipients"
 	"github.com/syncreport/syncreport/internal/report"
+	"github.com/syncreport/syncreport/internal/slacktest"
 )
 
 // TestRetryNotifyUpdate: update keeps a live message only with a bot token;
@@ -56,5 +61,34 @@ func TestLiveMessageOfReport(t *testing.T) {
 	r.Verdict, r.WillRetry, r.Attempt = report.Failed, true, 2
 	if lm := liveMessage(r, "C0DEPLOYS"); lm.Broadcast || lm.ReplyOnUpdate {
 		t.Errorf("a retried failure: broadcast %v, replyOnUpdate %v", lm.Broadcast, lm.ReplyOnUpdate)
+	}
+}
+
+// TestEndStartedRetriedSuccess: a retried sync whose earlier attempt posted
+// "failed (attempt 1 of 3, Argo CD will retry)" and whose success NOTIFY_ON
+// mutes must not leave that text for good, even without SLACK_POST_STARTED.
+func TestEndStartedRetriedSuccess(t *testing.T) {
+	s := slacktest.Start(t)
+	s.SetValidToken("xoxb-live-test")
+	cfg := &config.Config{Notifier: "auto", SlackToken: "xoxb-live-test", SlackAPIURL: s.URL(), RetryNotify: "update",
+		SlackAttemptTimeout: 2 * time.Second}
+	bot, err := notify.NewBot(cfg.SlackToken, cfg.SlackAPIURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now().Add(-time.Minute).Truncate(time.Second)
+	r := report.Report{Verdict: report.Failed, WillRetry: true, App: report.AppRef{Name: "web", Namespace: "argocd"},
+		StartedAt: &started, Attempt: 1, MaxAttempts: 3, Summary: "web sync failed (attempt 1 of 3, Argo CD will retry)",
+		Recipients: []recipients.Recipient{{Kind: recipients.Channel, Value: "C0DEPLOYS"}}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := bot.DeliverLive(ctx, notify.Retrier{AttemptTimeout: time.Second}, liveMessage(r, "C0DEPLOYS"), nil); err != nil {
+		t.Fatal(err)
+	}
+	r.Verdict, r.WillRetry, r.Attempt, r.Summary = report.Succeeded, false, 2, "web synced and healthy"
+	endStarted(ctx, cfg, r, slog.New(slog.DiscardHandler))
+	top := s.TopLevel("C0DEPLOYS")
+	if len(top) != 1 || strings.Contains(top[0].Text, "failed") {
+		t.Errorf("after the muted success the sync's message reads %+v", top)
 	}
 }
