@@ -597,3 +597,34 @@ func TestFleetExamplesAgree(t *testing.T) {
 		t.Errorf("examples/fleet/applicationset.yaml: template name %q, destination namespace %q; want {{.name}} and {{.namespace}}", name, ns)
 	}
 }
+
+// TestPlatformNamesUnique: apps in any namespace whose "<namespace>-<name>"
+// spell the same (team/web and team-web in the Argo CD namespace, a/b-c and
+// a-b/c) get Roles and RoleBindings of their own: one shared name would bind
+// only the last app's ServiceAccount, and the others' hooks could not read
+// the central settings at run time.
+func TestPlatformNamesUnique(t *testing.T) {
+	tl := needTools(t)
+	ctx := testContext(t)
+	root := repoRoot(t)
+	out, err := tl.HelmTemplate(ctx, filepath.Join(root, platformChart), "syncreport-platform", "argocd",
+		"--set", "apps[0].name=team-web", "--set", "apps[0].namespace=one",
+		"--set", "apps[1].name=web", "--set", "apps[1].namespace=two", "--set", "apps[1].appNamespace=team",
+		"--set", "apps[2].name=b-c", "--set", "apps[2].namespace=three", "--set", "apps[2].appNamespace=a",
+		"--set", "apps[3].name=c", "--set", "apps[3].namespace=four", "--set", "apps[3].appNamespace=a-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := ship.Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, o := range objs {
+		id := ship.ID(o)
+		if seen[id] {
+			t.Errorf("%s rendered twice", id)
+		}
+		seen[id] = true
+	}
+}
