@@ -403,7 +403,7 @@ containers:
       - name: STDOUT_FORMAT
         value: {{ $v.config.stdoutFormat | quote }}
       {{- end }}
-      {{- if or (not $fleet) (ne $v.config.retryNotify "first") }}
+      {{- if or (not $fleet) (ne $v.config.retryNotify "update") }}
       - name: RETRY_NOTIFY
         value: {{ $v.config.retryNotify | quote }}
       {{- end }}
