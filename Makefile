@@ -40,6 +40,15 @@ e2e: ## Syncs under a real Argo CD (own module test/e2e; needs git and redis-ser
 	hack/tools/install-e2e.sh >/dev/null
 	cd test/e2e && go vet ./... && go test -count=1 -timeout 60m ./...
 
+# The scenarios both syncreport and Argo CD Notifications report on (test/e2e/compare_test.go).
+COMPARE_TESTS := ^(TestHealthySync|TestBadImage|TestCrashLoopGate|TestCrashLoopWithoutGate|TestPreSyncHookFails|TestSyncInfoFromCLI|TestAutoSyncRetries|TestStuckProgressing)$$
+
+.PHONY: compare
+compare: ## Side by side with Argo CD Notifications: the compared e2e scenarios write test/e2e/testdata/compare.json, then the README/BENCHMARKS tables.
+	hack/tools/install-e2e.sh >/dev/null
+	cd test/e2e && SYNCREPORT_E2E_COMPARE_OUT=$(CURDIR)/test/e2e/testdata/compare.json go test -count=1 -timeout 30m -run '$(COMPARE_TESTS)' ./...
+	go run ./hack/comparetable
+
 # Every fuzz target, as package:Target:executions. Seeds run in `go test` too; this explores.
 # The counts are about 10 s each on the 2-core dev machine.
 FUZZ_TARGETS := ./internal/report:FuzzRender:50000 ./internal/report:FuzzRenderOutside:50000 ./internal/argocd:FuzzDecode:60000 \

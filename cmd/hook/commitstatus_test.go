@@ -166,3 +166,64 @@ func TestGatePending(t *testing.T) {
 		t.Fatalf("statuses %v, want github pending and gitlab running\n%s", got, logs.String())
 	}
 }
+
+// TestMutedReportStillSetsCommitStatus: NOTIFY_ON or RETRY_NOTIFY mute the
+// messages, never the commit status. Otherwise NOTIFY_ON=failed,degraded
+// (the docs' own annotation example) leaves the gate's "pending" on every
+// healthy deploy for good, and a healthy re-sync of a commit whose first
+// sync failed leaves its "failure".
+func TestMutedReportStillSetsCommitStatus(t *testing.T) {
+	for _, tt := range []struct {
+		name, notifyOn string
+		r              report.Report
+		onDemand       bool
+		want           string // "": no status
+	}{
+		{"NOTIFY_ON without succeeded", "failed,degraded",
+			report.Report{Verdict: report.Succeeded, Summary: "web synced and healthy"}, false, "success"},
+		{"RETRY_NOTIFY=first mutes a middle attempt", "succeeded,failed,degraded",
+			report.Report{Verdict: report.Failed, Summary: "web sync failed", Attempt: 2, MaxAttempts: 6, WillRetry: true}, false, "pending"},
+		// Not the sync's own report: its muted "progressing" must not
+		// overwrite the hook's final state.
+		{"a muted on-demand run sets none", "succeeded,failed,degraded",
+			report.Report{Verdict: report.Progressing, Summary: "web is progressing"}, true, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := slacktest.Start(t)
+			forge := forgetest.Start(t, forgetest.Options{GitHubToken: ghCanary})
+			forge.AddRepo("github", "acme/web", shaWeb)
+			cfg := &config.Config{
+				Notifier: "auto", SlackToken: slacktest.DefaultToken, SlackAPIURL: s.URL(), SlackChannel: "#deploys",
+				NotifyOn: tt.notifyOn, RetryNotify: "first", SlackAttemptTimeout: time.Second,
+				CommitStatusGitHubToken: ghCanary, CommitStatusGitHubHosts: "github.com=" + forge.GitHubURL(),
+			}
+			r := tt.r
+			r.App = report.AppRef{Namespace: "argocd", Name: "web"}
+			r.Recipients = []recipients.Recipient{{Kind: recipients.Channel, Value: "#deploys"}}
+			r.SourceRevisions = []argocd.SourceRevision{{RepoURL: "https://github.com/acme/web.git", Revision: shaWeb}}
+			var logs bytes.Buffer
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			target := argocd.Target{Namespace: "argocd", Name: "web", SelfHook: "PostSync"}
+			if tt.onDemand {
+				target = argocd.Target{Namespace: "argocd", Name: "web", Self: &argocd.Ref{Kind: "Job", Namespace: "web", Name: "report-now"}}
+			}
+			if err := post(ctx, cfg, &r, target, io.Discard, slog.New(slog.NewJSONHandler(&logs, nil))); err != nil {
+				t.Fatalf("post: %v\n%s", err, logs.String())
+			}
+			if n := len(s.Posts()); n != 0 {
+				t.Errorf("%d Slack posts of a muted report, want 0", n)
+			}
+			got := forge.Statuses()
+			if tt.want == "" {
+				if len(got) != 0 {
+					t.Fatalf("statuses %+v, want none", got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].State != tt.want || got[0].SHA != shaWeb || got[0].Context != "syncreport/web" {
+				t.Fatalf("statuses %+v, want one %s on %s\n%s", got, tt.want, shaWeb, logs.String())
+			}
+		})
+	}
+}

@@ -91,28 +91,60 @@ func runReport(ctx context.Context, stdout, stderr io.Writer) error {
 	r.Recipients = recipients.Collect(app, string(r.Verdict), settings)
 	log.Info("verdict", "app", target.Namespace+"/"+target.Name, "verdict", string(r.Verdict),
 		"hook", r.Hook, "phase", r.Phase, "attempt", r.Attempt, "willRetry", r.WillRetry, "failures", len(r.Failures))
-	if !notifies(cfg.NotifyVerdicts(), r, target) {
-		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "message", r.Message, "notifyOn", cfg.NotifyOn)
-		// A "Syncing…" message the gate posted must not stay so.
-		endStarted(ctx, cfg, r, log)
-		return nil
-	}
-	if !report.ShouldNotify(r, retryPolicy(cfg.RetryNotify)) {
-		if !liveUpdates(cfg) {
-			log.Info("not posting this attempt (RETRY_NOTIFY)", "policy", cfg.RetryNotify, "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
-			return nil
-		}
-		// Every attempt updates the sync's live message; the other
-		// destinations hear of the first and the final one only.
-		log.Info("this attempt goes to the live Slack message only (RETRY_NOTIFY=update)", "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
-		err = deliverSlack(ctx, cfg, &r, stdout, log)
-	} else {
-		err = deliver(ctx, cfg, &r, stdout, log)
-	}
+	err = post(ctx, cfg, &r, target, stdout, log)
 	if err != nil && cfg.FailOnDeliveryError {
 		return kindError{errDelivery, err}
 	}
 	return nil
+}
+
+// post delivers the report unless NOTIFY_ON or RETRY_NOTIFY mutes it. A
+// hook's muted report still sets the commit statuses: a status is the
+// commit's state, not a message, and the gate's pending (or an earlier
+// sync's failure on the same commit) must not stay its last word. An
+// on-demand run (the CronJob) that is muted sets none: it is not this
+// sync's own report, and its "progressing" could land after the hook's
+// final state.
+func post(ctx context.Context, cfg *config.Config, r *report.Report, target argocd.Target, stdout io.Writer, log *slog.Logger) error {
+	switch {
+	case !notifies(cfg.NotifyVerdicts(), *r, target):
+		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "message", r.Message, "notifyOn", cfg.NotifyOn)
+		// A "Syncing…" message the gate posted must not stay so.
+		endStarted(ctx, cfg, *r, log)
+		return mutedCommitStatus(ctx, cfg, *r, target, log)
+	case !report.ShouldNotify(*r, retryPolicy(cfg.RetryNotify)):
+		if !liveUpdates(cfg) {
+			log.Info("not posting this attempt (RETRY_NOTIFY)", "policy", cfg.RetryNotify, "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
+			return mutedCommitStatus(ctx, cfg, *r, target, log)
+		}
+		// Every attempt updates the sync's live message; the other
+		// destinations hear of the first and the final one only, but the
+		// commit status follows every attempt (pending while Argo CD retries).
+		log.Info("this attempt goes to the live Slack message only (RETRY_NOTIFY=update)", "attempt", r.Attempt, "maxAttempts", r.MaxAttempts)
+		status := make(chan error, 1)
+		go func() { status <- mutedCommitStatus(ctx, cfg, *r, target, log) }()
+		err := deliverSlack(ctx, cfg, r, stdout, log)
+		return errors.Join(err, <-status)
+	}
+	return deliver(ctx, cfg, r, stdout, log)
+}
+
+// mutedCommitStatus sets the commit statuses of a report whose messages
+// were muted, when this run is a hook of the sync (see post).
+func mutedCommitStatus(ctx context.Context, cfg *config.Config, r report.Report, target argocd.Target, log *slog.Logger) error {
+	hook := target.SelfHook != "" || target.Self == nil
+	if !hook || !slices.Contains(cfg.Destinations(), notify.CommitStatusName) {
+		return nil
+	}
+	send, err := commitStatusSender(cfg, r, log)
+	if err == nil {
+		err = send(ctx)
+	}
+	if err != nil {
+		log.Error("destination failed", "destination", notify.CommitStatusName, "error", err.Error(),
+			"failOnDeliveryError", cfg.FailOnDeliveryError)
+	}
+	return err
 }
 
 // notifies applies NOTIFY_ON. A hook's report is the only one of its sync:

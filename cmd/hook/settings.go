@@ -56,6 +56,9 @@ func resolve(ctx context.Context, central settings.Central, annotations map[stri
 		return nil, kindError{errUsage, err}
 	}
 	settings.Warn(ctx, dyn, res.Problems, app, log)
+	for _, u := range res.Unused {
+		log.Info("central credential " + u)
+	}
 	var attrs []any
 	for _, name := range slices.Sorted(maps.Keys(res.Settings)) {
 		if s := res.Settings[name]; s.Source != settings.SourceDefault {

@@ -60,7 +60,7 @@ data:
   NOTIFY_ON: failed
   RETRY_NOTIFY: final
   ARGOCD_URL: https://argocd.example.com
-  HOOK_TIMEOUT: forever
+  GATE_IMAGE_PULL_GRACE: forever
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -75,13 +75,13 @@ data:
 	}
 	const central = "configmap argocd/syncreport-settings"
 	for name, want := range map[string]report.Setting{
-		"SLACK_CHANNEL": {Value: "#annotated", Source: "annotation syncreport.dev/channel"},
-		"NOTIFY_ON":     {Value: "failed", Source: central},
-		"RETRY_NOTIFY":  {Value: "all", Source: "env"},
-		"ARGOCD_URL":    {Value: "https://argocd.example.com", Source: central},
-		"HOOK_TIMEOUT":  {Value: "2m", Source: "default"},
-		"SLACK_TOKEN":   {Value: "set", Source: "env", Secret: true},
-		"SMTP_PASSWORD": {Value: "unset", Source: "default", Secret: true},
+		"SLACK_CHANNEL":         {Value: "#annotated", Source: "annotation syncreport.dev/channel"},
+		"NOTIFY_ON":             {Value: "failed", Source: central},
+		"RETRY_NOTIFY":          {Value: "all", Source: "env"},
+		"ARGOCD_URL":            {Value: "https://argocd.example.com", Source: central},
+		"GATE_IMAGE_PULL_GRACE": {Value: "30s", Source: "default"},
+		"SLACK_TOKEN":           {Value: "set", Source: "env", Secret: true},
+		"SMTP_PASSWORD":         {Value: "unset", Source: "default", Secret: true},
 	} {
 		if got := r.Settings[name]; got != want {
 			t.Errorf("%s: %+v, want %+v", name, got, want)
@@ -93,7 +93,7 @@ data:
 	if len(r.Recipients) == 0 || r.Recipients[len(r.Recipients)-1].Value != "#annotated" {
 		t.Errorf("recipients %+v: want the annotated channel", r.Recipients)
 	}
-	if !strings.Contains(errb.String(), "warning: central setting ignored: "+central+` key HOOK_TIMEOUT: cannot parse "forever"`) {
+	if !strings.Contains(errb.String(), "warning: central setting ignored: "+central+` key GATE_IMAGE_PULL_GRACE: cannot parse "forever"`) {
 		t.Errorf("stderr %q: no warning for the bad central value", errb.String())
 	}
 	if strings.Contains(out.String()+errb.String(), canary) {

@@ -52,6 +52,13 @@ func (a *Application) SourceRevisions() []SourceRevision {
 	if len(sources) == 0 {
 		sources = sourceList(a.Spec.Source, a.Spec.Sources)
 	}
+	if len(revs) != len(sources) {
+		// Which revision is which source's is unknown (a sync of some
+		// sources only, by sourcePositions; sources read from a spec edited
+		// since): pairing them by position could name a commit of one
+		// repository on another. Set none.
+		revs = nil
+	}
 	out := make([]SourceRevision, 0, len(sources))
 	for i, s := range sources {
 		sr := SourceRevision{RepoURL: s.RepoURL, Chart: s.Chart != "" || strings.HasPrefix(s.RepoURL, "oci://")}

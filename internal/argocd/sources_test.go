@@ -41,7 +41,13 @@ func TestSourceRevisions(t *testing.T) {
 			"syncResult":{"revision":"sha256:abc"}}}}`,
 			[]SourceRevision{{"oci://ghcr.io/acme/web", "sha256:abc", true}}},
 		{"fewer revisions than sources", `{` + multi + `,"status":{"operationState":{"phase":"Error","operation":{"sync":{"revisions":["` + a + `"]}}}}}`,
-			[]SourceRevision{{"https://github.com/acme/web.git", a, false}, {"https://charts.example.com", "", true}, {"git@gitlab.com:acme/config.git", "", false}}},
+			[]SourceRevision{{"https://github.com/acme/web.git", "", false}, {"https://charts.example.com", "", true}, {"git@gitlab.com:acme/config.git", "", false}}},
+		// argocd app sync --revisions B --source-positions 3 before any sync
+		// result: B is the third source's, not the first's.
+		{"one source's revision by position", `{` + multi + `,"status":{"operationState":{"phase":"Error","operation":{"sync":{"revisions":["` + b + `"],"sourcePositions":[3]}}}}}`,
+			[]SourceRevision{{"https://github.com/acme/web.git", "", false}, {"https://charts.example.com", "", true}, {"git@gitlab.com:acme/config.git", "", false}}},
+		{"a single-source result against a multi-source spec", `{` + multi + `,"status":{"operationState":{"phase":"Failed","syncResult":{"revision":"` + a + `"}}}}`,
+			[]SourceRevision{{"https://github.com/acme/web.git", "", false}, {"https://charts.example.com", "", true}, {"git@gitlab.com:acme/config.git", "", false}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var app Application

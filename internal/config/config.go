@@ -89,7 +89,7 @@ type Config struct {
 	MaxRequests         int           `envconfig:"HOOK_MAX_REQUESTS" default:"20" desc:"cap on Kubernetes API requests spent on the diagnosis"`
 	RetryNotify         string        `envconfig:"RETRY_NOTIFY" default:"update" desc:"update | first | final | all: update (with a bot token and a channel ID) keeps one message per sync, updated in place, each attempt in its thread; the others say which failed attempts of a retrying sync are posted as messages of their own (first = the first and the final one), as update does with a webhook or a channel name"`
 	SlackPostStarted    bool          `envconfig:"SLACK_POST_STARTED" default:"false" desc:"gate: post \"Syncing web to 9c0ffee, by alice…\" when the sync starts; its report then updates that message (needs a bot token and RETRY_NOTIFY=update)"`
-	Timeout             time.Duration `envconfig:"HOOK_TIMEOUT" default:"2m" desc:"deadline for the whole run: reading, diagnosis and delivery retries"`
+	Timeout             time.Duration `envconfig:"HOOK_TIMEOUT" default:"2m" desc:"deadline for the whole run: reading, diagnosis and delivery retries" central:"false"`
 	SlackAttemptTimeout time.Duration `envconfig:"SLACK_ATTEMPT_TIMEOUT" default:"10s" desc:"bound on one Slack request, SMTP conversation or webhook post, so a hung one leaves time within HOOK_TIMEOUT to retry"`
 	FailOnDeliveryError bool          `envconfig:"FAIL_ON_DELIVERY_ERROR" default:"false" desc:"exit 4 when any destination (Slack, email, webhook) could not be reached, even if others were; by default a notifier outage never fails the sync"`
 	LogLevel            string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug | info | warn | error"`
@@ -99,7 +99,7 @@ type Config struct {
 	GateImagePullGrace     time.Duration `envconfig:"GATE_IMAGE_PULL_GRACE" default:"30s" desc:"gate: how long ErrImagePull/ImagePullBackOff may last before the rollout fails"`
 	GateConfigErrorGrace   time.Duration `envconfig:"GATE_CONFIG_ERROR_GRACE" default:"30s" desc:"gate: how long CreateContainerConfigError/CreateContainerError may last before the rollout fails"`
 	GateUnschedulableGrace time.Duration `envconfig:"GATE_UNSCHEDULABLE_GRACE" default:"2m" desc:"gate: how long a pod may stay unschedulable before the rollout fails"`
-	GateTimeout            time.Duration `envconfig:"GATE_TIMEOUT" default:"10m" desc:"gate: fail when the rollout is not healthy by then"`
+	GateTimeout            time.Duration `envconfig:"GATE_TIMEOUT" default:"10m" desc:"gate: fail when the rollout is not healthy by then" central:"false"`
 	GateMarkDegraded       bool          `envconfig:"GATE_MARK_DEGRADED" default:"false" desc:"gate: write ProgressDeadlineExceeded on a Deployment whose rollout it found broken, so Argo CD sees it Degraded and fails a multi-step sync at once (needs patch on deployments/status)"`
 	GateTerminationLog     string        `envconfig:"GATE_TERMINATION_LOG" default:"/dev/termination-log" desc:"gate: file that gets the one-line cause of a failure (the pod's terminationMessagePath)" central:"false"`
 

@@ -71,7 +71,7 @@ func TestVarsTags(t *testing.T) {
 	}{
 		{"SLACK_TOKEN", true, true}, {"SLACK_WEBHOOK_URL", true, true}, {"SMTP_PASSWORD", true, true},
 		{"WEBHOOK_URL", true, true}, {"WEBHOOK_SECRET", true, true}, {"ARGOCD_AUTH_TOKEN", true, false},
-		{"SLACK_CHANNEL", false, true}, {"NOTIFY_ON", false, true}, {"GATE_TIMEOUT", false, true},
+		{"SLACK_CHANNEL", false, true}, {"NOTIFY_ON", false, true}, {"GATE_RESTARTS", false, true}, {"GATE_TIMEOUT", false, false}, {"HOOK_TIMEOUT", false, false},
 		{"SLACK_TOKEN_FILE", false, false}, {"ARGOCD_NAMESPACE", false, false}, {"POD_NAME", false, false},
 		{"GATE_TERMINATION_LOG", false, false}, {"SETTINGS_CONFIGMAP", false, false}, {"ARGOCD_SERVER", false, false},
 	} {

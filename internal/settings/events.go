@@ -58,7 +58,14 @@ func Warn(ctx context.Context, dyn dynamic.Interface, problems []Problem, app st
 // mistake fixed or not, gets an Event of its own.
 func EventName(p Problem) string {
 	h := sha256.Sum256([]byte(p.Object.UID + "\x00" + p.Object.ResourceVersion + "\x00" + p.Key))
-	return p.Object.Name + ".syncreport-" + hex.EncodeToString(h[:8])
+	suffix := ".syncreport-" + hex.EncodeToString(h[:8])
+	// An Event's name is a DNS subdomain of at most 253 characters, as the
+	// object's may be: cut the object's part, never the hash.
+	name := p.Object.Name
+	if n := 253 - len(suffix); len(name) > n {
+		name = strings.TrimRight(name[:n], ".-")
+	}
+	return name + suffix
 }
 
 func event(p Problem, app string, now time.Time) *unstructured.Unstructured {

@@ -41,14 +41,17 @@ var Annotations = map[string]string{
 }
 
 // credentialSets are taken whole from one layer: when the Job's environment
-// gives any of a set, the central values of that set are not used, so a
-// team's own webhook never meets the central bot token.
-var credentialSets = [][]string{
-	{"SLACK_TOKEN", "SLACK_WEBHOOK_URL"},
-	{"SMTP_PASSWORD"},
-	{"WEBHOOK_URL", "WEBHOOK_SECRET"},
-	{"COMMIT_STATUS_GITHUB_TOKEN"},
-	{"COMMIT_STATUS_GITLAB_TOKEN"},
+// gives any credential of a set, the central credentials of that set are
+// not used, so a team's own webhook never meets the central bot token. The
+// same holds when it gives an endpoint the credentials are sent to (an API
+// base URL, a mail server, Git hosts with their API URLs): the fleet's
+// token must not follow an app's Job to a server of the app's choosing.
+var credentialSets = []struct{ credentials, endpoints []string }{
+	{[]string{"SLACK_TOKEN", "SLACK_WEBHOOK_URL"}, []string{"SLACK_API_URL"}},
+	{[]string{"SMTP_PASSWORD"}, []string{"SMTP_HOST"}},
+	{[]string{"WEBHOOK_URL", "WEBHOOK_SECRET"}, nil},
+	{[]string{"COMMIT_STATUS_GITHUB_TOKEN"}, []string{"COMMIT_STATUS_GITHUB_HOSTS"}},
+	{[]string{"COMMIT_STATUS_GITLAB_TOKEN"}, []string{"COMMIT_STATUS_GITLAB_HOSTS"}},
 }
 
 // Object is a central ConfigMap or Secret as read.
@@ -101,6 +104,11 @@ type Resolved struct {
 	Settings map[string]Setting
 	// Problems are the central values that were ignored, in a stable order.
 	Problems []Problem
+	// Unused says which central credentials the Job's environment set
+	// aside (it gives credentials or an endpoint of their set of its own),
+	// one line each for the log: not a mistake, but a report that stops
+	// reaching Slack must say why.
+	Unused []string
 }
 
 // entry is a value in a layer; obj is the central object it came from.
@@ -140,8 +148,16 @@ func Resolve(env func(string) (string, bool), central Central, annotations map[s
 	res := &Resolved{}
 	shared := centralLayer(vars, central, &res.Problems)
 	for _, set := range credentialSets {
-		if envGives(env, set) {
-			for _, name := range set {
+		by := envGiven(env, set.credentials)
+		if by == "" {
+			by = envGiven(env, set.endpoints)
+		}
+		if by == "" {
+			continue
+		}
+		for _, name := range set.credentials {
+			if e, ok := shared[name]; ok {
+				res.Unused = append(res.Unused, fmt.Sprintf("%s of %s not used: the hook Job's environment sets %s", name, e.source, by))
 				delete(shared, name)
 			}
 		}
@@ -149,6 +165,11 @@ func Resolve(env func(string) (string, bool), central Central, annotations map[s
 
 	cfg, err := resolveCombination(own, shared, &res.Problems)
 	if err != nil {
+		if len(res.Unused) > 0 {
+			// "SMTP_USERNAME needs SMTP_PASSWORD" must say where the
+			// central password went.
+			return nil, fmt.Errorf("%w (central credential %s)", err, strings.Join(res.Unused, "; "))
+		}
 		return nil, err
 	}
 	res.Config = cfg
@@ -322,18 +343,18 @@ func load(own, shared map[string]entry) (*config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// envGives reports whether the environment sets any of names, directly or
-// through its *_FILE.
-func envGives(env func(string) (string, bool), names []string) bool {
+// envGiven is the first of names the environment sets (not empty),
+// directly or through its *_FILE, or "".
+func envGiven(env func(string) (string, bool), names []string) string {
 	for _, n := range names {
 		if s, _ := env(n); s != "" {
-			return true
+			return n
 		}
 		if s, _ := env(n + "_FILE"); s != "" {
-			return true
+			return n + "_FILE"
 		}
 	}
-	return false
+	return ""
 }
 
 func provenance(vars []config.Var, own, shared map[string]entry, env func(string) (string, bool)) map[string]Setting {

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -52,9 +53,9 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:      "central",
-			cm:        map[string]string{"NOTIFY_ON": "failed", "SLACK_CHANNEL": "#deploys", "GATE_TIMEOUT": "3m", "HOOK_TIMEOUT": "45s"},
+			cm:        map[string]string{"NOTIFY_ON": "failed", "SLACK_CHANNEL": "#deploys", "GATE_RESTARTS": "3"},
 			secret:    map[string]string{"SLACK_TOKEN": "xoxb-" + canary + "\n"},
-			want:      []want{{"NOTIFY_ON", "failed", fromCM}, {"SLACK_CHANNEL", "#deploys", fromCM}, {"GATE_TIMEOUT", "3m", fromCM}, {"SLACK_TOKEN", "set", fromSecret}},
+			want:      []want{{"NOTIFY_ON", "failed", fromCM}, {"SLACK_CHANNEL", "#deploys", fromCM}, {"GATE_RESTARTS", "3", fromCM}, {"SLACK_TOKEN", "set", fromSecret}},
 			transport: "slack",
 		},
 		{
@@ -82,9 +83,9 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name:     "bad central value: default used",
-			cm:       map[string]string{"NOTIFY_ON": "failure", "RETRY_NOTIFY": "never", "HOOK_TIMEOUT": "forever"},
-			want:     []want{{"NOTIFY_ON", "succeeded,failed,degraded", SourceDefault}, {"RETRY_NOTIFY", "first", SourceDefault}, {"HOOK_TIMEOUT", "2m", SourceDefault}},
-			problems: []string{fromCM + " key HOOK_TIMEOUT: cannot parse", fromCM + " key NOTIFY_ON: unknown verdict \"failure\"", fromCM + " key RETRY_NOTIFY:"},
+			cm:       map[string]string{"NOTIFY_ON": "failure", "RETRY_NOTIFY": "never", "GATE_IMAGE_PULL_GRACE": "forever", "HOOK_TIMEOUT": "30m"},
+			want:     []want{{"NOTIFY_ON", "succeeded,failed,degraded", SourceDefault}, {"RETRY_NOTIFY", "update", SourceDefault}, {"GATE_IMAGE_PULL_GRACE", "30s", SourceDefault}, {"HOOK_TIMEOUT", "2m", SourceDefault}},
+			problems: []string{fromCM + " key GATE_IMAGE_PULL_GRACE: cannot parse", fromCM + " key HOOK_TIMEOUT: not allowed in the central settings", fromCM + " key NOTIFY_ON: unknown verdict \"failure\"", fromCM + " key RETRY_NOTIFY:"},
 		},
 		{
 			name:     "bad central value: the app's own used",
@@ -120,6 +121,42 @@ func TestResolve(t *testing.T) {
 			secret:    map[string]string{"SLACK_TOKEN": "xoxb-" + canary},
 			want:      []want{{"SLACK_TOKEN", "unset", SourceDefault}, {"SLACK_WEBHOOK_URL", "set", SourceEnv}},
 			transport: "webhook",
+		},
+		{
+			// An app's Job pointing SLACK_API_URL at its own server would
+			// otherwise receive the fleet's bot token.
+			name:      "a team's own Slack API URL never gets the central token",
+			env:       map[string]string{"SLACK_API_URL": "https://slack-proxy.team-a.example/api/"},
+			cm:        map[string]string{"SLACK_CHANNEL": "#deploys"},
+			secret:    map[string]string{"SLACK_TOKEN": "xoxb-" + canary},
+			want:      []want{{"SLACK_TOKEN", "unset", SourceDefault}, {"SLACK_API_URL", "https://slack-proxy.team-a.example/api/", SourceEnv}},
+			transport: "stdout",
+		},
+		{
+			name:      "the central Slack API URL goes with the central token",
+			cm:        map[string]string{"SLACK_CHANNEL": "#deploys", "SLACK_API_URL": "https://slack-proxy.example/api/"},
+			secret:    map[string]string{"SLACK_TOKEN": "xoxb-" + canary},
+			want:      []want{{"SLACK_TOKEN", "set", fromSecret}, {"SLACK_API_URL", "https://slack-proxy.example/api/", fromCM}},
+			transport: "slack",
+		},
+		{
+			name:   "a team's own mail server never gets the central password",
+			env:    map[string]string{"SMTP_HOST": "mail.team-a.example", "SMTP_FROM": "a@team-a.example"},
+			secret: map[string]string{"SMTP_PASSWORD": canary},
+			want:   []want{{"SMTP_PASSWORD", "unset", SourceDefault}, {"SMTP_HOST", "mail.team-a.example", SourceEnv}},
+		},
+		{
+			name: "a team's own Git hosts never get the central forge tokens",
+			env: map[string]string{"COMMIT_STATUS_GITHUB_HOSTS": "github.com,ghe.team-a.example=https://ghe.team-a.example/api/v3",
+				"COMMIT_STATUS_GITLAB_HOSTS": "gitlab.team-a.example"},
+			secret: map[string]string{"COMMIT_STATUS_GITHUB_TOKEN": "ghp_" + canary, "COMMIT_STATUS_GITLAB_TOKEN": "glpat-" + canary},
+			want:   []want{{"COMMIT_STATUS_GITHUB_TOKEN", "unset", SourceDefault}, {"COMMIT_STATUS_GITLAB_TOKEN", "unset", SourceDefault}},
+		},
+		{
+			name:   "central Git hosts and tokens together",
+			cm:     map[string]string{"COMMIT_STATUS_GITHUB_HOSTS": "ghe.example=https://ghe.example/api/v3"},
+			secret: map[string]string{"COMMIT_STATUS_GITHUB_TOKEN": "ghp_" + canary},
+			want:   []want{{"COMMIT_STATUS_GITHUB_TOKEN", "set", fromSecret}, {"COMMIT_STATUS_GITHUB_HOSTS", "ghe.example=https://ghe.example/api/v3", fromCM}},
 		},
 		{
 			name:      "a team's own token, the central channel",
@@ -267,15 +304,15 @@ func TestResolve(t *testing.T) {
 // TestResolveConfig: the layered values reach the config the hook runs
 // with, durations and booleans parsed.
 func TestResolveConfig(t *testing.T) {
-	res, err := Resolve(envOf(map[string]string{"GATE_RESTARTS": "4"}),
-		Central{ConfigMap: cm(map[string]string{"GATE_TIMEOUT": "3m", "HOOK_TIMEOUT": "45s", "GATE_RESTARTS": "9", "SLACK_DM": "true"})},
+	res, err := Resolve(envOf(map[string]string{"GATE_RESTARTS": "4", "GATE_TIMEOUT": "3m", "HOOK_TIMEOUT": "45s"}),
+		Central{ConfigMap: cm(map[string]string{"GATE_IMAGE_PULL_GRACE": "40s", "GATE_RESTARTS": "9", "SLACK_DM": "true"})},
 		map[string]string{"syncreport.dev/dm": "false"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := res.Config
-	if c.GateTimeout != 3*time.Minute || c.Timeout != 45*time.Second || c.GateRestarts != 4 || c.SlackDM {
-		t.Errorf("config: gate timeout %s, timeout %s, restarts %d, dm %v", c.GateTimeout, c.Timeout, c.GateRestarts, c.SlackDM)
+	if c.GateTimeout != 3*time.Minute || c.Timeout != 45*time.Second || c.GateImagePullGrace != 40*time.Second || c.GateRestarts != 4 || c.SlackDM {
+		t.Errorf("config: gate timeout %s, timeout %s, image pull grace %s, restarts %d, dm %v", c.GateTimeout, c.Timeout, c.GateImagePullGrace, c.GateRestarts, c.SlackDM)
 	}
 }
 
@@ -332,7 +369,16 @@ func TestEventName(t *testing.T) {
 	if n := EventName(p); !strings.HasPrefix(n, "syncreport-settings.syncreport-") || len(n) > 253 {
 		t.Errorf("name %q", n)
 	}
+	// SETTINGS_CONFIGMAP may name an object of 253 characters; its Event
+	// must still be a valid name (the API server refuses a longer one).
+	long := strings.Repeat("a", 224) + "-" + strings.Repeat("b", 28)
+	n := EventName(Problem{Object: &Object{Kind: "ConfigMap", Namespace: "argocd", Name: long, UID: "u1", ResourceVersion: "7"}, Key: "NOTIFY_ON"})
+	if len(n) > 253 || !dnsSubdomain.MatchString(n) {
+		t.Errorf("event name of a %d-character object: %q (%d characters), not a DNS subdomain of at most 253", len(long), n, len(n))
+	}
 }
+
+var dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
 // TestEventMessageVisible: a ConfigMap value with control, bidi or invalid
 // bytes reaches the Event's message (printed raw by kubectl describe) as
@@ -351,5 +397,36 @@ func TestEventMessageVisible(t *testing.T) {
 	long := Problem{Object: cm(nil), Key: "K", Err: errors.New(strings.Repeat("é", 2000))}
 	if m := event(long, "", time.Now()).Object["message"].(string); len(m) > 1024 || !utf8.ValidString(m) {
 		t.Errorf("long message: %d bytes, valid %v", len(m), utf8.ValidString(m))
+	}
+}
+
+// TestUnusedCentralCredentials: when the Job's environment sets the central
+// credentials aside, it is said (a log line), naming the credential, its
+// object and the variable that did it, never the value.
+func TestUnusedCentralCredentials(t *testing.T) {
+	res, err := Resolve(envOf(map[string]string{"SLACK_API_URL": "https://slack-proxy.team-a.example/api/", "SLACK_CHANNEL": "#a"}),
+		Central{Secret: secret(map[string]string{"SLACK_TOKEN": "xoxb-" + canary, "COMMIT_STATUS_GITHUB_TOKEN": "ghp_" + canary})}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "SLACK_TOKEN of " + fromSecret + " not used: the hook Job's environment sets SLACK_API_URL"
+	if len(res.Unused) != 1 || res.Unused[0] != want {
+		t.Fatalf("unused %q, want [%q]", res.Unused, want)
+	}
+	if res.Config.SlackToken != "" || res.Config.CommitStatusGitHubToken != "ghp_"+canary {
+		t.Errorf("slack token set %v, github token kept %v", res.Config.SlackToken != "", res.Config.CommitStatusGitHubToken != "")
+	}
+}
+
+// TestOwnMailServerNeedsOwnPassword: a team's mail server with a user but
+// no password of its own is the team's mistake (exit 2), and the error
+// says why the central password was not used.
+func TestOwnMailServerNeedsOwnPassword(t *testing.T) {
+	_, err := Resolve(envOf(map[string]string{"SMTP_HOST": "mail.team-a.example", "SMTP_FROM": "a@team-a.example", "SMTP_USERNAME": "u"}),
+		Central{Secret: secret(map[string]string{"SMTP_PASSWORD": canary})}, nil)
+	want := "SMTP_USERNAME needs SMTP_PASSWORD or SMTP_PASSWORD_FILE (central credential SMTP_PASSWORD of " + fromSecret +
+		" not used: the hook Job's environment sets SMTP_HOST)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("error %v, want %q", err, want)
 	}
 }

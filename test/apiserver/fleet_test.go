@@ -240,18 +240,24 @@ func TestFleetSecretNeverShown(t *testing.T) {
 
 // TestFleetGateDefaults: the gate takes its GATE_* defaults from the
 // central ConfigMap too, and a bad one there is ignored, not an exit 2.
+// GATE_TIMEOUT is not one of them: the gate Job's activeDeadlineSeconds is
+// computed from it, so only the Job may set it (a central 30m would have
+// the kubelet kill every gate, a central 1m fail every slower rollout).
 func TestFleetGateDefaults(t *testing.T) {
 	argoNS := "fleet-gate"
-	dest, kc := fleet(t, argoNS, "web-gate", nil, map[string]string{"GATE_TIMEOUT": "3s", "GATE_RESTARTS": "0"}, nil, true,
+	dest, kc := fleet(t, argoNS, "web-gate", nil, map[string]string{"GATE_TIMEOUT": "1s", "GATE_IMAGE_PULL_GRACE": "45s", "GATE_RESTARTS": "0"}, nil, true,
 		func(s *scenario) { s.diagnose = true })
-	r := runHookCmd(t, dest, kc, fleetEnv(argoNS), "gate")
+	r := runHookCmd(t, dest, kc, fleetEnv(argoNS, "GATE_TIMEOUT", "3s"), "gate")
 	// The fixture's Deployment never comes up here (no controllers): the
-	// central 3s, not the default 10m, ends the watch.
+	// Job's 3s, not the central 1s, ends the watch.
 	if r.code != 5 || !strings.Contains(r.stderr, "hook: not healthy after 3s") {
-		t.Fatalf("exit %d, want 5 (timed out after the central GATE_TIMEOUT)", r.code)
+		t.Fatalf("exit %d, want 5 (timed out after the Job's GATE_TIMEOUT)\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, `"GATE_TIMEOUT":"3s (configmap `+argoNS+`/syncreport-settings)"`) || !strings.Contains(r.stderr, `"timeout":"3s"`) {
-		t.Error("the gate does not use the central GATE_TIMEOUT")
+	if !strings.Contains(r.stderr, `"GATE_IMAGE_PULL_GRACE":"45s (configmap `+argoNS+`/syncreport-settings)"`) {
+		t.Error("the gate does not use the central GATE_IMAGE_PULL_GRACE")
+	}
+	if !strings.Contains(r.stderr, "central setting ignored: configmap "+argoNS+"/syncreport-settings key GATE_TIMEOUT") {
+		t.Error("no warning for the central GATE_TIMEOUT, which only the Job may set")
 	}
 	if !strings.Contains(r.stderr, "central setting ignored: configmap "+argoNS+"/syncreport-settings key GATE_RESTARTS") {
 		t.Error("no warning for the bad central GATE_RESTARTS")

@@ -153,6 +153,8 @@ type AppSpec struct {
 	Path       string // in the repository; default "."
 	// HelmValues is source.helm.valuesObject, for a Helm chart at Path.
 	HelmValues map[string]any
+	// Annotations of the Application (ACN subscriptions, say).
+	Annotations map[string]string
 }
 
 // CreateApp creates the Application (no sync unless its policy is automated).
@@ -188,6 +190,9 @@ func (s *Stack) CreateApp(ctx context.Context, a AppSpec) error {
 		"metadata": map[string]any{"name": a.Name, "namespace": a.Namespace},
 		"spec":     spec,
 	}}
+	if len(a.Annotations) > 0 {
+		app.SetAnnotations(a.Annotations)
+	}
 	_, err := s.Dynamic.Resource(ApplicationsGVR).Namespace(a.Namespace).Create(ctx, app, metav1.CreateOptions{})
 	return err
 }

@@ -92,6 +92,12 @@ func testMain(m *testing.M) int {
 	}
 	fmt.Fprintf(os.Stderr, "e2e stack up in %.1fs (%s); dir %s\n", time.Since(t0).Seconds(), strings.Join(steps, ", "), dir)
 	code := m.Run()
+	if path, err := finishCompare(); err != nil {
+		fmt.Fprintln(os.Stderr, "comparison with Argo CD Notifications:", err)
+		code = 1
+	} else if path != "" {
+		fmt.Fprintln(os.Stderr, "comparison with Argo CD Notifications written to", path)
+	}
 	total, each := s.Memory()
 	fmt.Fprintf(os.Stderr, "e2e stack memory at the end: %d MiB (%s)\n", total>>20, strings.Join(each, ", "))
 	s.WaitHooks()

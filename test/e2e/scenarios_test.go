@@ -35,6 +35,7 @@ type scenario struct {
 	hooks   string       // rendered manifests/hooks
 	start   time.Time
 	literal map[string]string
+	cmp     *comparison // set by compare: also watched by ACN
 }
 
 // newScenario is a scenario deploying to Argo CD's own cluster.
@@ -78,7 +79,11 @@ func (s *scenario) commit(msg string, files map[string]string) string {
 
 func (s *scenario) create(syncPolicy map[string]any) {
 	s.t.Helper()
-	must(s.t, stack.CreateApp(s.ctx, e2e.AppSpec{Name: s.app, Namespace: s.appNS, Repo: s.app, Dest: s.dest, Server: s.cluster.Server, SyncPolicy: syncPolicy}))
+	var annotations map[string]string
+	if s.cmp != nil {
+		annotations = e2e.ACNAnnotations()
+	}
+	must(s.t, stack.CreateApp(s.ctx, e2e.AppSpec{Name: s.app, Namespace: s.appNS, Repo: s.app, Dest: s.dest, Server: s.cluster.Server, SyncPolicy: syncPolicy, Annotations: annotations}))
 }
 
 // sync runs `argocd app sync --async` and returns when the operation is in.
@@ -366,14 +371,17 @@ spec:
 // the revision and who synced.
 func TestHealthySync(t *testing.T) {
 	s := newScenario(t, "s1-healthy", "", nil)
+	s.compare(compareSpec{Order: 1, Scenario: "healthy sync", From: fromSync})
 	rev := s.commit("web 1.0.0", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:1.0.0", "", 0), "svc.yaml": service})
 	s.create(nil)
 	t0 := s.sync()
+	s.setStart(t0)
 	app := s.waitFinished(t0)
 	wantOperation(t, app, "Succeeded", "Healthy")
 	msgs := s.messages(1)
 	t.Logf("sync → report %.1fs", msgs[0].Time.Sub(t0).Seconds())
 	wantReport(t, msgs[0], "succeeded", 1, "s1-healthy synced and healthy", rev[:7], "admin", "registry.e2e.test/web:1.0.0")
+	s.acnMessages(1) // ACN is wired: the comparison's other notifier posts
 	// Argo CD lists the hook's image among the app's; the report does not.
 	if text := msgs[0].AllText(); strings.Contains(text, "ghcr.io/syncreport/") {
 		t.Errorf("the report lists syncreport's own image:\n%s", text)
@@ -389,9 +397,11 @@ func TestHealthySync(t *testing.T) {
 // names the Deployment and the cause.
 func TestBadImage(t *testing.T) {
 	s := newScenario(t, "s2-bad-image", "", nil)
+	s.compare(compareSpec{Order: 2, Scenario: "bad image", From: fromSync, Resource: deploymentWeb, Cause: causeBadImage})
 	s.commit("web with a bad image", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:does-not-exist", "bad-image", 30)})
 	s.create(nil)
 	t0 := s.sync()
+	s.setStart(t0)
 	app := s.waitFinished(t0)
 	wantOperation(t, app, "Failed", "Degraded")
 	msgs := s.messages(1)
@@ -410,6 +420,7 @@ func TestBadImage(t *testing.T) {
 // which a failed PreSync phase never applies.
 func TestPreSyncHookFails(t *testing.T) {
 	s := newScenario(t, "s4-presync", "", nil)
+	s.compare(compareSpec{Order: 5, Scenario: "PreSync hook fails (upgrade)", From: fromSync, Resource: `db-migrate`, Cause: causeHookFailed})
 	s.commit("web 1.0.0", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:1.0.0", "", 0)})
 	s.create(nil)
 	app := s.waitFinished(s.sync())
@@ -420,6 +431,7 @@ func TestPreSyncHookFails(t *testing.T) {
 		"web.yaml": deployment("web", "registry.e2e.test/web:1.1.0", "", 0), "migrate.yaml": presyncJob,
 	})
 	t0 := s.sync()
+	s.setStart(t0)
 	app = s.waitFinished(t0)
 	if got := e2e.OperationPhase(app); got != "Failed" {
 		t.Errorf("operation %s, want Failed\n%s", got, shape(app))
@@ -435,10 +447,12 @@ func TestPreSyncHookFails(t *testing.T) {
 // with SLACK_DM the user also gets it as a direct message.
 func TestSyncInfoFromCLI(t *testing.T) {
 	s := newScenario(t, "s5-cli-info", "", map[string]string{"SLACK_DM": "true"})
+	s.compare(compareSpec{Order: 7, Scenario: "CLI sync with --info notify=", From: fromSync, Notify: e2e.SlackUsers["alice@example.com"]})
 	s.commit("web 1.0.0", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:1.0.0", "", 0)})
 	s.create(nil)
 	const pipeline = "https://ci.example.com/team/web/-/pipelines/4242"
 	t0 := s.sync("--info", "notify=alice@example.com", "--info", "pipeline="+pipeline)
+	s.setStart(t0)
 	app := s.waitFinished(t0)
 	wantOperation(t, app, "Succeeded", "Healthy")
 	// SLACK_DM: the channel post and a direct message to alice.
@@ -476,9 +490,11 @@ func TestAutoSyncRetries(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*scenarioTimeout)
 	t.Cleanup(cancel)
 	s.ctx = ctx
+	s.compare(compareSpec{Order: 6, Scenario: "automated sync, 5 retries", From: fromCreate, Resource: deploymentWeb, Cause: causeBadImage})
 	// A 15s progress deadline: the first attempt is what waits for it.
 	s.commit("web with a bad image", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:does-not-exist", "bad-image", 15)})
 	t0 := time.Now()
+	s.setStart(t0)
 	s.create(map[string]any{
 		"automated": map[string]any{},
 		"retry": map[string]any{
@@ -578,9 +594,11 @@ func TestCrashLoopGate(t *testing.T) {
 	// SLACK_POST_STARTED: the gate posts "Syncing…" and the SyncFail
 	// report turns that message into the verdict.
 	s := newScenario(t, "s3-gate", "", map[string]string{"SLACK_CHANNEL": "C0S3GATE", "SLACK_POST_STARTED": "true"}, "gate", "gate-mark-degraded")
+	s.compare(compareSpec{Order: 3, Scenario: "crash loop, syncreport's gate on", From: fromSync, Resource: deploymentWeb, Cause: causeCrashLoop})
 	s.commit("web 1.2.0 crashes", map[string]string{"web.yaml": deployment("web", "registry.e2e.test/web:1.2.0", "crashloop", 0)})
 	s.create(nil)
 	t0 := s.sync()
+	s.setStart(t0)
 	app := s.waitFinished(t0)
 	failedIn := time.Since(t0)
 	wantOperation(t, app, "Failed", "Degraded")

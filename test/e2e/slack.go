@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,7 +28,9 @@ type Message struct {
 	Text    string
 	Body    map[string]any // the whole JSON body, as updated
 	Raw     string         // the body as first posted
-	TS      string
+	// Form is the body of a form-encoded call (slack-go's, which ACN uses).
+	Form url.Values
+	TS   string
 	// ThreadTS is the parent's ts for a thread reply; Broadcast a reply
 	// also shown in the channel.
 	ThreadTS  string
@@ -48,8 +51,12 @@ type Slack struct {
 	mu       sync.Mutex
 	users    map[string]string // email → member ID
 	messages []Message
-	seq      int
-	lastTS   int64 // microseconds of the newest ts
+	// posts and updates are every accepted chat.postMessage (as posted,
+	// thread replies included) and chat.update (ThreadTS: the ts updated),
+	// for the side by side with Argo CD Notifications.
+	posts, updates []Message
+	seq            int
+	lastTS         int64 // microseconds of the newest ts
 }
 
 // NewSlack starts the server on 127.0.0.1.
@@ -123,15 +130,32 @@ func isID(ch string) bool {
 	return len(ch) > 2 && strings.ContainsRune("CGD", rune(ch[0])) && strings.ToUpper(ch) == ch && !strings.ContainsAny(ch, "#-")
 }
 
+// Posts returns every accepted chat.postMessage as it was posted (thread
+// replies and later-deleted messages included), in order.
+func (s *Slack) Posts() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.posts...)
+}
+
+// Updates returns the accepted chat.update calls, in order.
+func (s *Slack) Updates() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.updates...)
+}
+
 func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	if r.Header.Get("Authorization") != "Bearer "+SlackToken {
-		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
-		return
-	}
 	form := url.Values{}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		form, _ = url.ParseQuery(string(body))
+	}
+	// Slack takes the token as a bearer header or, as slack-go (ACN) sends
+	// it, a form field of a POST.
+	if r.Header.Get("Authorization") != "Bearer "+SlackToken && form.Get("token") != SlackToken {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+		return
 	}
 	for k, v := range r.URL.Query() {
 		form[k] = v
@@ -151,7 +175,7 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 	switch strings.TrimPrefix(r.URL.Path, "/api/") {
 	case "chat.postMessage":
 		ch := param("channel")
-		m := Message{Time: time.Now(), Channel: ch, Text: param("text"), Body: js, Raw: string(body), ThreadTS: param("thread_ts")}
+		m := Message{Time: time.Now(), Channel: ch, Text: param("text"), Body: js, Raw: string(body), Form: form, ThreadTS: param("thread_ts")}
 		m.Broadcast, _ = js["reply_broadcast"].(bool)
 		if m.ThreadTS != "" && s.find(ch, m.ThreadTS) < 0 {
 			writeJSON(w, map[string]any{"ok": false, "error": "thread_not_found"})
@@ -162,6 +186,10 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 		s.lastTS = us
 		m.TS = fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
 		s.messages = append(s.messages, m)
+		// A copy: chat.update changes the message's Body, not the post.
+		posted := m
+		posted.Body = maps.Clone(m.Body)
+		s.posts = append(s.posts, posted)
 		writeJSON(w, map[string]any{"ok": true, "channel": channelID(ch), "ts": m.TS, "message": listed(m, false)})
 	case "chat.update":
 		ch, ts := param("channel"), param("ts")
@@ -173,7 +201,11 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, map[string]any{"ok": false, "error": "message_not_found"})
 			return
 		}
+		s.updates = append(s.updates, Message{Time: time.Now(), Channel: ch, Text: param("text"), Body: js, Raw: string(body), Form: form, ThreadTS: ts})
 		m := &s.messages[i]
+		if m.Body == nil {
+			m.Body = map[string]any{}
+		}
 		for _, k := range []string{"text", "blocks", "metadata"} {
 			if v, ok := js[k]; ok {
 				m.Body[k] = v

@@ -86,6 +86,9 @@ type Stack struct {
 	appSetErr  error
 
 	once sync.Once
+
+	acnOnce sync.Once // Argo CD Notifications, started by Notifications
+	acnErr  error
 }
 
 // Timing is how long one step of Start took.
