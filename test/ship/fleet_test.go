@@ -630,3 +630,32 @@ func TestPlatformNamesUnique(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// TestPlatformEnumsMatchAppChart: every value the app chart accepts for a
+// setting, the platform chart accepts for the same central key (RETRY_NOTIFY
+// gained update, the default, and the platform schema refused it).
+func TestPlatformEnumsMatchAppChart(t *testing.T) {
+	root := repoRoot(t)
+	var app, platform map[string]any
+	readYAML(t, filepath.Join(root, "helm", "syncreport", "values.schema.json"), &app)
+	readYAML(t, filepath.Join(root, platformChart, "values.schema.json"), &platform)
+	enum := func(schema map[string]any, path ...string) []any {
+		v, _, _ := unstructured.NestedSlice(schema, append(path, "enum")...)
+		return v
+	}
+	for key, value := range map[string]string{
+		"RETRY_NOTIFY": "retryNotify", "NOTIFIER": "notifier", "STDOUT_FORMAT": "stdoutFormat", "LOG_LEVEL": "logLevel",
+	} {
+		want := enum(app, "properties", "config", "properties", value)
+		got := enum(platform, "properties", "settings", "properties", key)
+		if len(want) == 0 || len(got) == 0 {
+			t.Errorf("%s: no enum (app chart %v, platform chart %v)", key, want, got)
+			continue
+		}
+		for _, v := range want {
+			if !slices.Contains(got, v) {
+				t.Errorf("settings.%s: the platform chart refuses %v, which config.%s accepts", key, v, value)
+			}
+		}
+	}
+}
