@@ -85,9 +85,14 @@ const LiveSkew = 2 * time.Minute
 // A channel shared by hundreds of apps may hold a few hundred messages since
 // a sync started; past liveMaxPages the message counts as not found (a new
 // one is posted, with a warning).
+//
+// A page holds other apps' messages too, with their blocks: 200 reports of
+// a few KB each pass the 1 MiB an ordinary answer may take, and a page cut
+// short cannot be decoded (the message would count as not found).
 const (
 	liveHistoryLimit = 200
 	liveMaxPages     = 3
+	liveMaxPageBody  = 8 << 20
 )
 
 // CanLive reports whether channel can carry a live message: history and
@@ -389,7 +394,7 @@ func (b *Bot) listLive(ctx context.Context, channel, threadTS string, oldest tim
 	if threadTS != "" {
 		method = "conversations.replies"
 	}
-	ep := endpoint{method: method, subject: fmt.Sprintf("of channel %q", channel)}
+	ep := endpoint{method: method, subject: fmt.Sprintf("of channel %q", channel), maxBody: liveMaxPageBody}
 	var all []liveEntry
 	cursor := ""
 	for range pages {

@@ -374,3 +374,19 @@ func TestLiveAmbiguousPostHostileCopy(t *testing.T) {
 		t.Errorf("%d top-level messages of ours, want 1\n%s", ours, e.logs)
 	}
 }
+
+// TestLiveBusyChannel: a channel shared by many apps whose messages are
+// large (reports with blocks) still lets a run find its message: a page of
+// history is bigger than an ordinary answer.
+func TestLiveBusyChannel(t *testing.T) {
+	e := newLiveEnv(t)
+	op := time.Now().Add(-time.Minute)
+	e.run(t, liveRun("argocd/web", op, 1, StageReport, "failed", false))
+	big := strings.Repeat("x", 8000)
+	for range liveHistoryLimit - 10 {
+		e.s.Inject("B0OTHER", slacktest.Post{Channel: liveChannel, Text: big})
+	}
+	if res := e.run(t, liveRun("argocd/web", op, 2, StageReport, "failed", true)); !res.Updated || res.Fallback != "" {
+		t.Errorf("result %+v, want the sync's message found and updated\n%s", res, e.logs)
+	}
+}
