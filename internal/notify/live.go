@@ -187,13 +187,18 @@ func (b *Bot) DeliverLive(ctx context.Context, r Retrier, lm LiveMessage, log *s
 		}
 		top := lm.Top
 		top.Metadata = nil
-		ts, err := b.postLive(ctx, r, top, md, "", false, log)
+		ts, recovered, err := b.postLive(ctx, r, top, md, "", false, log)
 		if err != nil {
 			return res, err
 		}
 		res.TS, res.Posted = ts, true
 		if res.Fallback != "" {
 			log.Warn("posted a new message for this sync instead of updating its earlier one", "channel", ch, "reason", res.Fallback)
+		} else if recovered {
+			// Found by its metadata after an ambiguous failure: maybe
+			// another run's post of the same stage, which merge must not
+			// delete. Two messages at worst, never one deleted in error.
+			log.Debug("not merging: the message was found, not known to be posted by this run", "channel", ch, "ts", ts)
 		} else if b.merge(ctx, r, lm, md, &res, log) {
 			res.Merged = true
 		}
@@ -203,7 +208,7 @@ func (b *Bot) DeliverLive(ctx context.Context, r Retrier, lm LiveMessage, log *s
 	}
 	reply := *lm.Reply
 	reply.Channel = ch
-	if _, err := b.postLive(ctx, r, reply, liveMetadata(ReplyEventType, lm), res.TS, lm.Broadcast, log); err != nil {
+	if _, _, err := b.postLive(ctx, r, reply, liveMetadata(ReplyEventType, lm), res.TS, lm.Broadcast, log); err != nil {
 		return res, err
 	}
 	res.Replied = true
@@ -259,8 +264,9 @@ func (b *Bot) merge(ctx context.Context, r Retrier, lm LiveMessage, md map[strin
 // postLive posts m (a top-level message, or a reply when threadTS is set)
 // with metadata md, retrying under r. Before retrying an attempt that may
 // have posted after all (timeout, reset, 5xx) it looks for the message by
-// its metadata, so that a retry does not post it twice.
-func (b *Bot) postLive(ctx context.Context, r Retrier, m Message, md map[string]any, threadTS string, broadcast bool, log *slog.Logger) (string, error) {
+// its metadata, so that a retry does not post it twice; recovered says the
+// message was found that way (it may be another run's).
+func (b *Bot) postLive(ctx context.Context, r Retrier, m Message, md map[string]any, threadTS string, broadcast bool, log *slog.Logger) (ts string, recovered bool, err error) {
 	body := map[string]any{"channel": m.Channel, "text": m.Text, "metadata": md}
 	if len(m.Blocks) > 0 {
 		body["blocks"] = m.Blocks
@@ -273,16 +279,15 @@ func (b *Bot) postLive(ctx context.Context, r Retrier, m Message, md map[string]
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
-		return "", &Error{Method: "chat.postMessage", err: fmt.Errorf("encoding the message: %w", err)}
+		return "", false, &Error{Method: "chat.postMessage", err: fmt.Errorf("encoding the message: %w", err)}
 	}
 	ep := endpoint{method: "chat.postMessage", subject: fmt.Sprintf("to channel %q", m.Channel)}
-	var ts string
 	maybePosted := false
 	_, err = r.Do(ctx, "slack", func(ctx context.Context) (bool, error) {
 		if maybePosted {
 			if got := b.findPosted(ctx, m.Channel, threadTS, md); got != "" {
 				log.Info("not posting again: the failed attempt was posted after all", "channel", m.Channel, "ts", got)
-				ts = got
+				ts, recovered = got, true
 				return false, nil
 			}
 		}
@@ -297,7 +302,7 @@ func (b *Bot) postLive(ctx context.Context, r Retrier, m Message, md map[string]
 		ts = out.TS
 		return false, nil
 	}, log)
-	return ts, err
+	return ts, recovered, err
 }
 
 // findPosted looks for a message of this bot with metadata md, top-level

@@ -390,3 +390,30 @@ func TestLiveBusyChannel(t *testing.T) {
 		t.Errorf("result %+v, want the sync's message found and updated\n%s", res, e.logs)
 	}
 }
+
+// TestLiveMergeDeletesOnlyItsOwnPost: a run whose post failed ambiguously
+// and that then found a message with its metadata (another run of the same
+// stage posted it) does not know it posted that message, so the race merge
+// must not delete it.
+func TestLiveMergeDeletesOnlyItsOwnPost(t *testing.T) {
+	e := newLiveEnv(t)
+	op := time.Now().Add(-time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e.run(t, liveRun("argocd/web", op, 1, StageStarted, "progressing", false)) // the gate's message, older
+	lm := liveRun("argocd/web", op, 1, StageReport, "failed", true)
+	// Another run of the same stage (a hook pod run twice) posted first.
+	other, _, err := e.bot.postLive(ctx, e.r, lm.Top, liveMetadata(ReportEventType, lm), "", false, e.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := slacktest.Fault{Status: 200, Body: `{"ok":true,"messages":[],"has_more":false}`}
+	e.s.Fail(slacktest.EndpointHistory, empty)
+	e.s.Fail(slacktest.EndpointPostMessage, slacktest.Fault{Status: 500})
+	e.run(t, lm)
+	for _, r := range e.s.RequestsTo(slacktest.EndpointDelete) {
+		if strings.Contains(string(r.Body), other) {
+			t.Errorf("deleted %s, a message this run did not post\n%s", other, e.logs)
+		}
+	}
+}
