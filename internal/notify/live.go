@@ -170,7 +170,9 @@ func (b *Bot) DeliverLive(ctx context.Context, r Retrier, lm LiveMessage, log *s
 			return struct{}{}, b.update(ctx, ch, m.ts, lm.Top, md)
 		}, log)
 		if err == nil {
-			res.TS, res.Updated = m.ts, true
+			// An earlier candidate that refused (another app's) is no
+			// fallback: the sync's message was updated.
+			res.TS, res.Updated, res.Fallback = m.ts, true, ""
 			break
 		}
 		// message_not_found, cant_update_message (another app's message

@@ -199,8 +199,8 @@ func TestLiveHostileMetadata(t *testing.T) {
 			t.Errorf("another app's message was updated or got our reply: %+v", p)
 		}
 	}
-	// The next run finds ours, not theirs.
-	if res := e.run(t, liveRun("argocd/web", op, 3, StageReport, "failed", true)); !res.Updated {
+	// The next run finds ours, not theirs, and says it did not fall back.
+	if res := e.run(t, liveRun("argocd/web", op, 3, StageReport, "failed", true)); !res.Updated || res.Fallback != "" {
 		t.Errorf("next run: %+v, want our message updated\n%s", res, e.logs)
 	}
 }
