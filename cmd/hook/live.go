@@ -121,11 +121,13 @@ func postStarted(ctx context.Context, cfg *config.Config, rd *appReader, t argoc
 	}
 }
 
-// endStarted updates the gate's "Syncing…" message (SLACK_POST_STARTED) to
-// a verdict NOTIFY_ON mutes: it is never posted as a new message, but the
-// message that says the sync is running must not stay so.
+// endStarted updates the sync's live message to a verdict NOTIFY_ON mutes:
+// it is never posted as a new message, but a message that says the sync is
+// running (the gate's "Syncing…", SLACK_POST_STARTED) or that an earlier
+// attempt failed and Argo CD will retry must not stay so. Without either
+// there is no message to end, and no history to read.
 func endStarted(ctx context.Context, cfg *config.Config, r report.Report, log *slog.Logger) {
-	if !cfg.SlackPostStarted || !liveUpdates(cfg) || r.StartedAt == nil {
+	if (!cfg.SlackPostStarted && r.Attempt <= 1) || !liveUpdates(cfg) || r.StartedAt == nil {
 		return
 	}
 	bot, err := notify.NewBot(cfg.SlackToken, cfg.SlackAPIURL, &http.Client{Transport: http.DefaultTransport})

@@ -109,8 +109,13 @@ func post(ctx context.Context, cfg *config.Config, r *report.Report, target argo
 	switch {
 	case !notifies(cfg.NotifyVerdicts(), *r, target):
 		log.Info("not posting: verdict muted by NOTIFY_ON", "verdict", string(r.Verdict), "message", r.Message, "notifyOn", cfg.NotifyOn)
-		// A "Syncing…" message the gate posted must not stay so.
-		endStarted(ctx, cfg, *r, log)
+		// A "Syncing…" message the gate posted must not stay so. Only a
+		// hook of the sync ends it: an on-demand run's muted verdict (the
+		// CronJob's "rollout still in progress") is not the sync's, and
+		// would replace its final one.
+		if target.SelfHook != "" || target.Self == nil {
+			endStarted(ctx, cfg, *r, log)
+		}
 		return mutedCommitStatus(ctx, cfg, *r, target, log)
 	case !report.ShouldNotify(*r, retryPolicy(cfg.RetryNotify)):
 		if !liveUpdates(cfg) {

@@ -134,7 +134,11 @@ func (b *Bot) post(ctx context.Context, ep endpoint, contentType string, body []
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
 
-	o := exchange(b.hc, req, RedactAPIURL(u.String()), b.token)
+	limit := int64(maxBody)
+	if ep.maxBody > 0 {
+		limit = ep.maxBody
+	}
+	o := exchangeUpTo(b.hc, req, RedactAPIURL(u.String()), limit, b.token)
 	if retry, err := classify(ep, o); err != nil {
 		return retry, err
 	}

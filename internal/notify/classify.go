@@ -22,6 +22,7 @@ type endpoint struct {
 	method  string // Web API method such as "chat.postMessage", or "webhook"
 	subject string // what the call was about, e.g. `to channel "#deploys"`; may be empty
 	webhook bool   // answers are plain text ("ok", "no_service"), not the Web API's JSON envelope
+	maxBody int64  // how much of the answer is read; 0 means maxBody
 }
 
 // outcome is what one HTTP exchange produced: an answer, or a transport error.
@@ -216,6 +217,11 @@ const maxBody = 1 << 20
 // URL, so redactedURL replaces it in transport errors; secrets are blanked out
 // of the body before anything can quote it.
 func exchange(hc *http.Client, req *http.Request, redactedURL string, secrets ...string) outcome {
+	return exchangeUpTo(hc, req, redactedURL, maxBody, secrets...)
+}
+
+// exchangeUpTo is exchange reading at most limit bytes of the answer.
+func exchangeUpTo(hc *http.Client, req *http.Request, redactedURL string, limit int64, secrets ...string) outcome {
 	resp, err := hc.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -226,10 +232,10 @@ func exchange(hc *http.Client, req *http.Request, redactedURL string, secrets ..
 	}
 	defer func() {
 		// Drained bodies let the connection be reused by the next attempt.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, limit))
 		_ = resp.Body.Close()
 	}()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return outcome{err: fmt.Errorf("reading the answer (HTTP %d): %w", resp.StatusCode, err)}
 	}

@@ -85,9 +85,14 @@ const LiveSkew = 2 * time.Minute
 // A channel shared by hundreds of apps may hold a few hundred messages since
 // a sync started; past liveMaxPages the message counts as not found (a new
 // one is posted, with a warning).
+//
+// A page holds other apps' messages too, with their blocks: 200 reports of
+// a few KB each pass the 1 MiB an ordinary answer may take, and a page cut
+// short cannot be decoded (the message would count as not found).
 const (
 	liveHistoryLimit = 200
 	liveMaxPages     = 3
+	liveMaxPageBody  = 8 << 20
 )
 
 // CanLive reports whether channel can carry a live message: history and
@@ -165,7 +170,9 @@ func (b *Bot) DeliverLive(ctx context.Context, r Retrier, lm LiveMessage, log *s
 			return struct{}{}, b.update(ctx, ch, m.ts, lm.Top, md)
 		}, log)
 		if err == nil {
-			res.TS, res.Updated = m.ts, true
+			// An earlier candidate that refused (another app's) is no
+			// fallback: the sync's message was updated.
+			res.TS, res.Updated, res.Fallback = m.ts, true, ""
 			break
 		}
 		// message_not_found, cant_update_message (another app's message
@@ -182,13 +189,18 @@ func (b *Bot) DeliverLive(ctx context.Context, r Retrier, lm LiveMessage, log *s
 		}
 		top := lm.Top
 		top.Metadata = nil
-		ts, err := b.postLive(ctx, r, top, md, "", false, log)
+		ts, recovered, err := b.postLive(ctx, r, top, md, "", false, log)
 		if err != nil {
 			return res, err
 		}
 		res.TS, res.Posted = ts, true
 		if res.Fallback != "" {
 			log.Warn("posted a new message for this sync instead of updating its earlier one", "channel", ch, "reason", res.Fallback)
+		} else if recovered {
+			// Found by its metadata after an ambiguous failure: maybe
+			// another run's post of the same stage, which merge must not
+			// delete. Two messages at worst, never one deleted in error.
+			log.Debug("not merging: the message was found, not known to be posted by this run", "channel", ch, "ts", ts)
 		} else if b.merge(ctx, r, lm, md, &res, log) {
 			res.Merged = true
 		}
@@ -198,7 +210,7 @@ func (b *Bot) DeliverLive(ctx context.Context, r Retrier, lm LiveMessage, log *s
 	}
 	reply := *lm.Reply
 	reply.Channel = ch
-	if _, err := b.postLive(ctx, r, reply, liveMetadata(ReplyEventType, lm), res.TS, lm.Broadcast, log); err != nil {
+	if _, _, err := b.postLive(ctx, r, reply, liveMetadata(ReplyEventType, lm), res.TS, lm.Broadcast, log); err != nil {
 		return res, err
 	}
 	res.Replied = true
@@ -221,9 +233,19 @@ func (b *Bot) merge(ctx context.Context, r Retrier, lm LiveMessage, md map[strin
 		log.Debug("cannot re-read the history for a racing run's message", "error", err.Error())
 		return false
 	}
+	// Only a message this bot posted can be the racer's: another app's
+	// message with our metadata must neither take our thread nor cost us
+	// our own message. Not knowing who we are keeps both (a duplicate).
+	own, err := b.botID(ctx)
+	if err != nil || own == "" {
+		return false
+	}
 	for _, m := range matches {
 		if !tsLess(m.ts, res.TS) {
 			break
+		}
+		if m.botID != own {
+			continue
 		}
 		if rank(m.attempt, m.stage) <= rank(lm.Attempt, lm.Stage) {
 			if b.update(ctx, res.Channel, m.ts, lm.Top, md) != nil {
@@ -244,8 +266,9 @@ func (b *Bot) merge(ctx context.Context, r Retrier, lm LiveMessage, md map[strin
 // postLive posts m (a top-level message, or a reply when threadTS is set)
 // with metadata md, retrying under r. Before retrying an attempt that may
 // have posted after all (timeout, reset, 5xx) it looks for the message by
-// its metadata, so that a retry does not post it twice.
-func (b *Bot) postLive(ctx context.Context, r Retrier, m Message, md map[string]any, threadTS string, broadcast bool, log *slog.Logger) (string, error) {
+// its metadata, so that a retry does not post it twice; recovered says the
+// message was found that way (it may be another run's).
+func (b *Bot) postLive(ctx context.Context, r Retrier, m Message, md map[string]any, threadTS string, broadcast bool, log *slog.Logger) (ts string, recovered bool, err error) {
 	body := map[string]any{"channel": m.Channel, "text": m.Text, "metadata": md}
 	if len(m.Blocks) > 0 {
 		body["blocks"] = m.Blocks
@@ -258,16 +281,15 @@ func (b *Bot) postLive(ctx context.Context, r Retrier, m Message, md map[string]
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
-		return "", &Error{Method: "chat.postMessage", err: fmt.Errorf("encoding the message: %w", err)}
+		return "", false, &Error{Method: "chat.postMessage", err: fmt.Errorf("encoding the message: %w", err)}
 	}
 	ep := endpoint{method: "chat.postMessage", subject: fmt.Sprintf("to channel %q", m.Channel)}
-	var ts string
 	maybePosted := false
 	_, err = r.Do(ctx, "slack", func(ctx context.Context) (bool, error) {
 		if maybePosted {
 			if got := b.findPosted(ctx, m.Channel, threadTS, md); got != "" {
 				log.Info("not posting again: the failed attempt was posted after all", "channel", m.Channel, "ts", got)
-				ts = got
+				ts, recovered = got, true
 				return false, nil
 			}
 		}
@@ -282,20 +304,25 @@ func (b *Bot) postLive(ctx context.Context, r Retrier, m Message, md map[string]
 		ts = out.TS
 		return false, nil
 	}, log)
-	return ts, err
+	return ts, recovered, err
 }
 
-// findPosted looks for a message with metadata md, top-level or in the
-// thread threadTS; "" when absent or when it cannot tell.
+// findPosted looks for a message of this bot with metadata md, top-level
+// or in the thread threadTS; "" when absent or when it cannot tell (another
+// app's copy of our metadata is not our post).
 func (b *Bot) findPosted(ctx context.Context, channel, threadTS string, md map[string]any) string {
 	want, _ := normalize(md["event_payload"])
+	own, err := b.botID(ctx)
+	if err != nil || own == "" {
+		return ""
+	}
 	msgs, err := b.listLive(ctx, channel, threadTS, time.Time{}, 1)
 	if err != nil {
 		return ""
 	}
 	for _, m := range msgs {
 		var got any
-		if m.Metadata != nil && m.Metadata.EventType == md["event_type"] &&
+		if m.Metadata != nil && m.BotID == own && m.Metadata.EventType == md["event_type"] &&
 			json.Unmarshal(m.Metadata.EventPayload, &got) == nil && equalJSON(got, want) {
 			return m.TS
 		}
@@ -374,7 +401,7 @@ func (b *Bot) listLive(ctx context.Context, channel, threadTS string, oldest tim
 	if threadTS != "" {
 		method = "conversations.replies"
 	}
-	ep := endpoint{method: method, subject: fmt.Sprintf("of channel %q", channel)}
+	ep := endpoint{method: method, subject: fmt.Sprintf("of channel %q", channel), maxBody: liveMaxPageBody}
 	var all []liveEntry
 	cursor := ""
 	for range pages {

@@ -199,8 +199,8 @@ func TestLiveHostileMetadata(t *testing.T) {
 			t.Errorf("another app's message was updated or got our reply: %+v", p)
 		}
 	}
-	// The next run finds ours, not theirs.
-	if res := e.run(t, liveRun("argocd/web", op, 3, StageReport, "failed", true)); !res.Updated {
+	// The next run finds ours, not theirs, and says it did not fall back.
+	if res := e.run(t, liveRun("argocd/web", op, 3, StageReport, "failed", true)); !res.Updated || res.Fallback != "" {
 		t.Errorf("next run: %+v, want our message updated\n%s", res, e.logs)
 	}
 }
@@ -314,5 +314,106 @@ func TestLiveUpdateOnly(t *testing.T) {
 	}
 	if top := e.s.TopLevel(liveChannel); len(top) != 1 || top[0].Text != "argocd/web succeeded (attempt 1)" {
 		t.Errorf("top-level: %+v", top)
+	}
+}
+
+// TestLiveHostileLaterStage: another app's message carrying our metadata
+// with a later attempt, alone in the channel, neither captures our reply
+// nor gets our own message deleted by the race merge.
+func TestLiveHostileLaterStage(t *testing.T) {
+	e := newLiveEnv(t)
+	op := time.Now().Add(-time.Minute)
+	md := `{"event_type":"syncreport_report","event_payload":{"app":"argocd/web","operation":"` +
+		op.UTC().Format(time.RFC3339) + `","attempt":999,"stage":"report"}}`
+	hostile := e.s.Inject("B0HOSTILE", slacktest.Post{Channel: liveChannel, Text: "<!channel> not ours", Metadata: []byte(md)})
+	res := e.run(t, liveRun("argocd/web", op, 2, StageReport, "failed", true))
+	if !res.Posted || res.Merged || res.TS == hostile.TS {
+		t.Errorf("result %+v, want our own message posted and kept\n%s", res, e.logs)
+	}
+	if n := len(e.s.RequestsTo(slacktest.EndpointDelete)); n != 0 {
+		t.Errorf("%d chat.delete calls: our message was deleted for another app's", n)
+	}
+	if n := len(e.s.Thread(liveChannel, hostile.TS)); n != 0 {
+		t.Errorf("%d replies in another app's thread", n)
+	}
+	var ours int
+	for _, p := range e.s.TopLevel(liveChannel) {
+		if p.BotID == "" {
+			ours++
+			if n := len(e.s.Thread(liveChannel, p.TS)); n != 1 {
+				t.Errorf("%d replies in our thread, want 1", n)
+			}
+		}
+	}
+	if ours != 1 {
+		t.Errorf("%d top-level messages of ours, want 1\n%s", ours, e.logs)
+	}
+}
+
+// TestLiveAmbiguousPostHostileCopy: after an ambiguous failure, a message
+// of another app with exactly our metadata is not taken for our post: ours
+// is posted, and the reply goes in our thread.
+func TestLiveAmbiguousPostHostileCopy(t *testing.T) {
+	e := newLiveEnv(t)
+	op := time.Now().Add(-time.Minute)
+	md := `{"event_type":"syncreport_report","event_payload":{"app":"argocd/web","attempt":1,"operation":"` +
+		op.UTC().Format(time.RFC3339) + `","stage":"report","verdict":"failed"}}`
+	hostile := e.s.Inject("B0HOSTILE", slacktest.Post{Channel: liveChannel, Text: "not ours", Metadata: []byte(md)})
+	e.s.Fail(slacktest.EndpointPostMessage, slacktest.Fault{Status: 500})
+	res := e.run(t, liveRun("argocd/web", op, 1, StageReport, "failed", true))
+	if res.TS == hostile.TS || len(e.s.Thread(liveChannel, hostile.TS)) != 0 {
+		t.Errorf("result %+v: another app's message was taken for ours\n%s", res, e.logs)
+	}
+	var ours int
+	for _, p := range e.s.TopLevel(liveChannel) {
+		if p.BotID == "" {
+			ours++
+		}
+	}
+	if ours != 1 {
+		t.Errorf("%d top-level messages of ours, want 1\n%s", ours, e.logs)
+	}
+}
+
+// TestLiveBusyChannel: a channel shared by many apps whose messages are
+// large (reports with blocks) still lets a run find its message: a page of
+// history is bigger than an ordinary answer.
+func TestLiveBusyChannel(t *testing.T) {
+	e := newLiveEnv(t)
+	op := time.Now().Add(-time.Minute)
+	e.run(t, liveRun("argocd/web", op, 1, StageReport, "failed", false))
+	big := strings.Repeat("x", 8000)
+	for range liveHistoryLimit - 10 {
+		e.s.Inject("B0OTHER", slacktest.Post{Channel: liveChannel, Text: big})
+	}
+	if res := e.run(t, liveRun("argocd/web", op, 2, StageReport, "failed", true)); !res.Updated || res.Fallback != "" {
+		t.Errorf("result %+v, want the sync's message found and updated\n%s", res, e.logs)
+	}
+}
+
+// TestLiveMergeDeletesOnlyItsOwnPost: a run whose post failed ambiguously
+// and that then found a message with its metadata (another run of the same
+// stage posted it) does not know it posted that message, so the race merge
+// must not delete it.
+func TestLiveMergeDeletesOnlyItsOwnPost(t *testing.T) {
+	e := newLiveEnv(t)
+	op := time.Now().Add(-time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e.run(t, liveRun("argocd/web", op, 1, StageStarted, "progressing", false)) // the gate's message, older
+	lm := liveRun("argocd/web", op, 1, StageReport, "failed", true)
+	// Another run of the same stage (a hook pod run twice) posted first.
+	other, _, err := e.bot.postLive(ctx, e.r, lm.Top, liveMetadata(ReportEventType, lm), "", false, e.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := slacktest.Fault{Status: 200, Body: `{"ok":true,"messages":[],"has_more":false}`}
+	e.s.Fail(slacktest.EndpointHistory, empty)
+	e.s.Fail(slacktest.EndpointPostMessage, slacktest.Fault{Status: 500})
+	e.run(t, lm)
+	for _, r := range e.s.RequestsTo(slacktest.EndpointDelete) {
+		if strings.Contains(string(r.Body), other) {
+			t.Errorf("deleted %s, a message this run did not post\n%s", other, e.logs)
+		}
 	}
 }

@@ -599,3 +599,63 @@ func TestFleetExamplesAgree(t *testing.T) {
 		t.Errorf("examples/fleet/applicationset.yaml: template name %q, destination namespace %q; want {{.name}} and {{.namespace}}", name, ns)
 	}
 }
+
+// TestPlatformNamesUnique: apps in any namespace whose "<namespace>-<name>"
+// spell the same (team/web and team-web in the Argo CD namespace, a/b-c and
+// a-b/c) get Roles and RoleBindings of their own: one shared name would bind
+// only the last app's ServiceAccount, and the others' hooks could not read
+// the central settings at run time.
+func TestPlatformNamesUnique(t *testing.T) {
+	tl := needTools(t)
+	ctx := testContext(t)
+	root := repoRoot(t)
+	out, err := tl.HelmTemplate(ctx, filepath.Join(root, platformChart), "syncreport-platform", "argocd",
+		"--set", "apps[0].name=team-web", "--set", "apps[0].namespace=one",
+		"--set", "apps[1].name=web", "--set", "apps[1].namespace=two", "--set", "apps[1].appNamespace=team",
+		"--set", "apps[2].name=b-c", "--set", "apps[2].namespace=three", "--set", "apps[2].appNamespace=a",
+		"--set", "apps[3].name=c", "--set", "apps[3].namespace=four", "--set", "apps[3].appNamespace=a-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := ship.Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, o := range objs {
+		id := ship.ID(o)
+		if seen[id] {
+			t.Errorf("%s rendered twice", id)
+		}
+		seen[id] = true
+	}
+}
+
+// TestPlatformEnumsMatchAppChart: every value the app chart accepts for a
+// setting, the platform chart accepts for the same central key (RETRY_NOTIFY
+// gained update, the default, and the platform schema refused it).
+func TestPlatformEnumsMatchAppChart(t *testing.T) {
+	root := repoRoot(t)
+	var app, platform map[string]any
+	readYAML(t, filepath.Join(root, "helm", "syncreport", "values.schema.json"), &app)
+	readYAML(t, filepath.Join(root, platformChart, "values.schema.json"), &platform)
+	enum := func(schema map[string]any, path ...string) []any {
+		v, _, _ := unstructured.NestedSlice(schema, append(path, "enum")...)
+		return v
+	}
+	for key, value := range map[string]string{
+		"RETRY_NOTIFY": "retryNotify", "NOTIFIER": "notifier", "STDOUT_FORMAT": "stdoutFormat", "LOG_LEVEL": "logLevel",
+	} {
+		want := enum(app, "properties", "config", "properties", value)
+		got := enum(platform, "properties", "settings", "properties", key)
+		if len(want) == 0 || len(got) == 0 {
+			t.Errorf("%s: no enum (app chart %v, platform chart %v)", key, want, got)
+			continue
+		}
+		for _, v := range want {
+			if !slices.Contains(got, v) {
+				t.Errorf("settings.%s: the platform chart refuses %v, which config.%s accepts", key, v, value)
+			}
+		}
+	}
+}

@@ -40,14 +40,17 @@ shortens its names). Call with (dict "name" … "max" 52).
 {{- end }}
 
 {{/*
-The Role and RoleBinding of one app: syncreport-[<appNamespace>-]<app>, so
-apps of one name in two namespaces ("apps in any namespace") do not share
-it. Call with (dict "app" … "root" $).
+The Role and RoleBinding of one app: syncreport-<app>, or for an app in
+another namespace ("apps in any namespace") syncreport-<appNamespace>-<app>-
+and 8 hex digits of the SHA-256 of "<appNamespace>/<app>": the dash alone
+is ambiguous (team/web and team-web in the Argo CD namespace, a/b-c and
+a-b/c), and a shared name would bind only one app's ServiceAccount.
+Call with (dict "app" … "root" $).
 */}}
 {{- define "platform.roleName" -}}
 {{- $n := printf "syncreport-%s" .app.name }}
 {{- if and .app.appNamespace (ne .app.appNamespace .root.Release.Namespace) }}
-{{- $n = printf "syncreport-%s-%s" .app.appNamespace .app.name }}
+{{- $n = printf "syncreport-%s-%s-%s" .app.appNamespace .app.name (printf "%s/%s" .app.appNamespace .app.name | sha256sum | trunc 8) }}
 {{- end }}
 {{- include "platform.shortName" (dict "name" $n "max" 63) }}
 {{- end }}
