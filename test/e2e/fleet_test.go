@@ -231,7 +231,7 @@ func fleetReports(t *testing.T, ctx context.Context, n int, revs map[string]stri
 			// (presync-support closes it). The report is still true.
 			app, err := stack.App(ctx, e2e.ArgoNamespace, a.name)
 			must(t, err)
-			t.Logf("%s: succeeded on attempt %d; Argo CD retried its first attempt:\n%s", key, att, shape(app))
+			t.Logf("%s: succeeded on attempt %d; Argo CD retried its first attempt:\n%s\n%s", key, att, shape(app), fleetHookLogs(a.dest))
 			attempt = att
 		}
 		wantReport(t, last, "succeeded", attempt, a.name+" synced and healthy", revs[a.name][:7])
