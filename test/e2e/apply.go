@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,9 +37,18 @@ func Apply(ctx context.Context, dyn dynamic.Interface, mapper meta.ResettableRES
 func ApplyObject(ctx context.Context, dyn dynamic.Interface, mapper meta.ResettableRESTMapper, namespace string, obj *unstructured.Unstructured) error {
 	gvk := obj.GroupVersionKind()
 	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if meta.IsNoMatchError(err) {
-		mapper.Reset() // a CRD applied a moment ago
-		m, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	// A CRD applied a moment ago: discovery can lag behind its Established
+	// condition on a loaded machine, so look again for a while.
+	for wait := 100 * time.Millisecond; meta.IsNoMatchError(err) && wait < 10*time.Second; wait *= 2 {
+		mapper.Reset()
+		if m, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version); !meta.IsNoMatchError(err) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", gvk.Kind, obj.GetName(), err)

@@ -27,9 +27,9 @@ import (
 // generates: two share the namespace shop; billing routes to its own
 // channel by annotation.
 var fleetApps = []struct{ name, dest, repo, workload, channel string }{
-	{"shop-web", "shop", "shop/web", "web", "#deploys"},
-	{"shop-api", "shop", "shop/api", "api", "#deploys"},
-	{"billing", "billing", "billing/billing", "billing", "#billing"},
+	{"shop-web", "shop", "shop/web", "web", "C0DEPLOYS"},
+	{"shop-api", "shop", "shop/api", "api", "C0DEPLOYS"},
+	{"billing", "billing", "billing/billing", "billing", "C0BILLING"},
 }
 
 // fleetYAML reads examples/fleet/<file>, the YAML the README's "Install for
