@@ -113,6 +113,15 @@ func (s *Slack) find(channel, ts string) int {
 	return -1
 }
 
+// findByID is find for the methods that, like Slack's, take a channel ID
+// only (update, delete, replies): a name finds nothing.
+func (s *Slack) findByID(channel, ts string) int {
+	if !isID(channel) {
+		return -1
+	}
+	return s.find(channel, ts)
+}
+
 // listed is a message as history and replies show it.
 func listed(m Message, meta bool) map[string]any {
 	out := map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "bot_id": e2eBotID}
@@ -193,10 +202,7 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"ok": true, "channel": channelID(ch), "ts": m.TS, "message": listed(m, false)})
 	case "chat.update":
 		ch, ts := param("channel"), param("ts")
-		i := -1
-		if isID(ch) {
-			i = s.find(ch, ts)
-		}
+		i := s.findByID(ch, ts)
 		if i < 0 {
 			writeJSON(w, map[string]any{"ok": false, "error": "message_not_found"})
 			return
@@ -215,10 +221,7 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"ok": true, "channel": ch, "ts": ts, "text": m.Text})
 	case "chat.delete":
 		ch, ts := param("channel"), param("ts")
-		i := -1
-		if isID(ch) {
-			i = s.find(ch, ts)
-		}
+		i := s.findByID(ch, ts)
 		if i < 0 {
 			writeJSON(w, map[string]any{"ok": false, "error": "message_not_found"})
 			return
@@ -229,10 +232,7 @@ func (s *Slack) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"ok": true, "user_id": "U0E2EBOT", "bot_id": e2eBotID})
 	case "conversations.replies":
 		ch, ts := param("channel"), param("ts")
-		i := -1
-		if isID(ch) {
-			i = s.find(ch, ts)
-		}
+		i := s.findByID(ch, ts)
 		if i < 0 {
 			writeJSON(w, map[string]any{"ok": false, "error": "thread_not_found"})
 			return
